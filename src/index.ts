@@ -1,1 +1,7 @@
-export default { fetch: () => new Response("ok") } satisfies ExportedHandler<Env>;
+import { createApp } from "./app";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import { errorBody } from "./http/errors";
+import { type Clock, ingestHandler } from "./ingest/route";
+import { log } from "./log";
+
+export interface AppOptions {
+  /** Milliseconds since the epoch; injected by tests that move the clock. */
+  now?: Clock;
+}
+
+export function createApp(options: AppOptions = {}) {
+  const now = options.now ?? Date.now;
+  const app = new Hono<{ Bindings: Env }>();
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.all("/webhooks/:provider", ingestHandler(now));
+
+  app.notFound((c) => c.json(errorBody("not_found"), 404));
+  app.onError((error, c) => {
+    log("error", "unhandled error", { path: c.req.path, error: String(error) });
+    return c.json(errorBody("internal_error"), 500);
+  });
+  return app;
+}

@@ -1,0 +1,51 @@
+import { z } from "zod";
+import type { SecretBinding } from "./providers/types";
+
+const optionalInt = (fallback: number, min: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? String(fallback) : value))
+    .transform(Number)
+    .pipe(z.number().int().min(min));
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+/** Env vars as the worker uses them: typed, defaulted, and refused loudly when malformed. */
+const ConfigSchema = z.object({
+  SIGNATURE_TOLERANCE_SECONDS: optionalInt(300, 0),
+  MAX_BODY_BYTES: optionalInt(1024 * 1024, 1),
+  // KV's minimum TTL is 60 s; the default outlives Nova's 24 h retry window with margin.
+  DEDUPE_TTL_SECONDS: optionalInt(72 * 3600, 60),
+  NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
+  FORWARD_URL: optionalText.pipe(z.url().optional()),
+  FORWARD_SIGNING_SECRET: optionalText,
+  ADMIN_API_TOKEN: optionalText,
+  NUVOUCH_INTEGRATOR_API_KEY: optionalText,
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+
+const cache = new WeakMap<object, Config>();
+
+export function getConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = ConfigSchema.parse(env);
+    cache.set(env, config);
+  }
+  return config;
+}
+
+/** A `*_SECRET` may hold several comma-separated secrets during a rotation. */
+export function secretsOf(env: Env, binding: SecretBinding): string[] {
+  const raw = (env as unknown as Record<string, unknown>)[binding];
+  if (typeof raw !== "string") return [];
+  return raw
+    .split(",")
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== "");
+}

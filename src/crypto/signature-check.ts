@@ -1,0 +1,15 @@
+export type SignatureErrorCode = "signature_missing" | "signature_invalid" | "timestamp_out_of_tolerance";
+
+export type SignatureCheck = { ok: true } | { ok: false; code: SignatureErrorCode; reason: string };
+
+/**
+ * Checked after the MAC, so only an authentic delivery learns that its clock is off;
+ * a forgery always reads `signature_invalid`. Both directions: a future timestamp is as
+ * suspect as a stale one.
+ */
+export function checkTimestamp(timestamp: number, nowSeconds: number, toleranceSeconds: number): SignatureCheck {
+  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
+    return { ok: false, code: "timestamp_out_of_tolerance", reason: `skew ${Math.round(nowSeconds - timestamp)}s` };
+  }
+  return { ok: true };
+}

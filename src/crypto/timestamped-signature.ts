@@ -1,0 +1,64 @@
+import { concatBytes, fromHex, utf8 } from "./encoding";
+import { verifyWithAnySecret } from "./hmac";
+import { checkTimestamp, type SignatureCheck } from "./signature-check";
+
+// Real headers carry a timestamp and one or two signatures; the caps bound the work an
+// attacker can force with a header of thousands of entries.
+const MAX_HEADER_LENGTH = 2048;
+const MAX_ENTRIES = 16;
+const SIGNATURE_HEX_LENGTH = 64;
+
+export interface TimestampedSignatureHeader {
+  /** The timestamp exactly as sent: the MAC covers these characters, not a re-formatted number. */
+  timestamp: string;
+  signatures: Uint8Array<ArrayBuffer>[];
+}
+
+/**
+ * Parses `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`. Entries of other schemes (`v0=`) are
+ * ignored; a repeated `t` (two headers joined by the Fetch API, or a forged one) is refused.
+ */
+export function parseTimestampedSignature(header: string): TimestampedSignatureHeader | { error: string } {
+  if (header.length > MAX_HEADER_LENGTH) return { error: "header too long" };
+  const entries = header.split(",");
+  if (entries.length > MAX_ENTRIES) return { error: "too many entries" };
+  let timestamp: string | undefined;
+  const signatures: Uint8Array<ArrayBuffer>[] = [];
+  for (const entry of entries) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) return { error: "malformed entry" };
+    const key = entry.slice(0, eq).trim();
+    const value = entry.slice(eq + 1).trim();
+    if (key === "t") {
+      if (timestamp !== undefined) return { error: "repeated t" };
+      if (!/^\d{1,12}$/.test(value)) return { error: "t is not a whole number of seconds" };
+      timestamp = value;
+    } else if (key === "v1") {
+      const mac = value.length === SIGNATURE_HEX_LENGTH ? fromHex(value) : null;
+      if (!mac) return { error: "v1 is not 64 hex characters" };
+      signatures.push(mac);
+    }
+  }
+  if (timestamp === undefined) return { error: "no t entry" };
+  if (signatures.length === 0) return { error: "no v1 entry" };
+  return { timestamp, signatures };
+}
+
+/** v1 = hex(HMAC-SHA256(secret, `<t>.<raw body>`)), the scheme of Nova (and assumed for Nuvouch). */
+export async function verifyTimestampedSignature(options: {
+  header: string | null;
+  body: Uint8Array;
+  secrets: readonly string[];
+  nowSeconds: number;
+  toleranceSeconds: number;
+}): Promise<SignatureCheck> {
+  const { header, body, secrets, nowSeconds, toleranceSeconds } = options;
+  if (!header || header.trim() === "") return { ok: false, code: "signature_missing", reason: "no signature header" };
+  const parsed = parseTimestampedSignature(header);
+  if ("error" in parsed) return { ok: false, code: "signature_invalid", reason: parsed.error };
+  const signedPayload = concatBytes(utf8(`${parsed.timestamp}.`), body);
+  if (!(await verifyWithAnySecret(secrets, signedPayload, parsed.signatures))) {
+    return { ok: false, code: "signature_invalid", reason: "no signature matches" };
+  }
+  return checkTimestamp(Number(parsed.timestamp), nowSeconds, toleranceSeconds);
+}

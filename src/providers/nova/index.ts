@@ -1,0 +1,17 @@
+import { verifyTimestampedSignature } from "../../crypto/timestamped-signature";
+import { parseJsonEnvelope } from "../json";
+import type { Provider } from "../types";
+import { NovaEvent } from "./schema";
+
+export const nova: Provider = {
+  name: "nova",
+  secretBinding: "NOVA_WEBHOOK_SECRET",
+  verify: (delivery, options) =>
+    verifyTimestampedSignature({ header: delivery.headers.get("x-nova-signature"), body: delivery.body, ...options }),
+  parse: (text) =>
+    parseJsonEnvelope(text, NovaEvent, (event) => ({
+      dedupeKey: event.eventId,
+      type: event.type,
+      occurredAt: event.occurredAt ?? null,
+    })),
+};
