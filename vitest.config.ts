@@ -25,7 +25,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      silent: "passed-only",
+      silent: "passed-only" as const,
       setupFiles: ["./test/support/apply-migrations.ts"],
     },
   };
