@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { adminApi } from "./admin/routes";
 import { errorBody } from "./http/errors";
 import { type Clock, ingestHandler } from "./ingest/route";
 import { log } from "./log";
@@ -14,9 +16,11 @@ export function createApp(options: AppOptions = {}) {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.all("/webhooks/:provider", ingestHandler(now));
+  app.route("/api", adminApi());
 
   app.notFound((c) => c.json(errorBody("not_found"), 404));
   app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
     log("error", "unhandled error", { path: c.req.path, error: String(error) });
     return c.json(errorBody("internal_error"), 500);
   });

@@ -20,6 +20,16 @@ const ConfigSchema = z.object({
   MAX_BODY_BYTES: optionalInt(1024 * 1024, 1),
   // KV's minimum TTL is 60 s; the default outlives Nova's 24 h retry window with margin.
   DEDUPE_TTL_SECONDS: optionalInt(72 * 3600, 60),
+  // "on-accept": ingest marks every accepted delivery in KV, so a provider's retry is
+  // answered at the edge. "on-duplicate": only the consumer marks, once it has seen a
+  // duplicate; D1 dedupes either way.
+  DEDUPE_KV_MODE: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || "on-accept")
+    .pipe(z.enum(["on-accept", "on-duplicate"])),
+  EFFECT_TIMEOUT_MS: optionalInt(30_000, 1),
+  FORWARD_TIMEOUT_MS: optionalInt(10_000, 1),
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
   FORWARD_URL: optionalText.pipe(z.url().optional()),
   FORWARD_SIGNING_SECRET: optionalText,

@@ -28,6 +28,38 @@ export type ParseFailure = { error: "payload_invalid" | "unsupported_media_type"
 /** Env bindings that hold a provider's comma-separated signing secrets. */
 export type SecretBinding = "NOVA_WEBHOOK_SECRET" | "NUVEI_WEBHOOK_SECRET" | "NUVOUCH_CALLBACK_SECRET";
 
+/** A verified event as the consumer sees it: recorded, about to drive state. */
+export interface ConsumeInput {
+  db: D1Database;
+  eventId: string;
+  type: string;
+  dedupeKey: string;
+  payloadJson: string;
+  /** ISO time of this processing, for `updated_at` columns. */
+  now: string;
+}
+
+/** A SQL boolean expression with its bound parameters, e.g. an `EXISTS (…)` gate. */
+export interface SqlCondition {
+  sql: string;
+  params: unknown[];
+}
+
+export interface ConsumePlan {
+  /** The payload validated by the provider's zod schema: what effect handlers receive. */
+  payload: unknown;
+  /** State rule writes, committed in the same D1 batch as the event record. */
+  statements: D1PreparedStatement[];
+  /**
+   * Effects of this event are keyed by `onceKey`, and scheduled only where `condition`
+   * holds once the statements ran (e.g. "this callback decided the approval").
+   */
+  onceKey: string;
+  effectCondition?: SqlCondition;
+  /** The `data` of the normalized event forwarded downstream (contract §6). */
+  forwardData: unknown;
+}
+
 export interface Provider {
   /** The `:provider` segment of `POST /webhooks/:provider`. */
   readonly name: string;
@@ -35,6 +67,8 @@ export interface Provider {
   verify(delivery: Delivery, options: VerifyOptions): Promise<SignatureCheck>;
   /** Called only after `verify` succeeded, with the body decoded as strict UTF-8. */
   parse(text: string, delivery: Delivery): Promise<ParsedEvent | ParseFailure> | ParsedEvent | ParseFailure;
+  /** Consumer side: validates the stored payload again and returns its state rule writes. */
+  consume(input: ConsumeInput): ConsumePlan;
 }
 
 export function isParseFailure(result: ParsedEvent | ParseFailure): result is ParseFailure {

@@ -2,10 +2,12 @@
 // WebCrypto code, so a test vector never comes from the code under test.
 import { createHash, createHmac } from "node:crypto";
 
+import { TEST_SECRETS } from "./secrets";
+
 export const SECRETS = {
-  nova: "test_nova_secret",
-  nuvei: "test_nuvei_secret",
-  nuvouch: "test_nuvouch_secret",
+  nova: TEST_SECRETS.NOVA_WEBHOOK_SECRET,
+  nuvei: TEST_SECRETS.NUVEI_WEBHOOK_SECRET,
+  nuvouch: TEST_SECRETS.NUVOUCH_CALLBACK_SECRET,
 } as const;
 
 export type ProviderName = keyof typeof SECRETS;

@@ -14,4 +14,9 @@ export const nova: Provider = {
       type: event.type,
       occurredAt: event.occurredAt ?? null,
     })),
+  consume: ({ eventId, payloadJson }) => {
+    const event = NovaEvent.parse(JSON.parse(payloadJson));
+    // Nova events drive no gateway state: they are recorded and handed to effect handlers.
+    return { payload: event, statements: [], onceKey: eventId, forwardData: event.data ?? null };
+  },
 };

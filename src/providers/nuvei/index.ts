@@ -1,8 +1,10 @@
-import { describeIssues, parseJsonEnvelope } from "../json";
+import { describeIssues, parseJsonEnvelope, parseJsonObject } from "../json";
 import type { ParsedEvent, ParseFailure, Provider } from "../types";
 import { parseDottedForm } from "./form";
 import { NuveiWebhook } from "./schema";
 import { verifyNuveiSignature } from "./signature";
+import { transactionFromWebhook } from "./state";
+import { upsertTransaction } from "./store";
 
 // transactionId is a 64-bit number: parsed as a JS number it would silently lose digits,
 // so the reviver keeps the source text of any numeric transactionId.
@@ -33,5 +35,17 @@ export const nuvei: Provider = {
       return { ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(form.value) };
     }
     return parseJsonEnvelope(text, NuveiWebhook, (event) => describe(event, dedupeKey), keepBigIds);
+  },
+  consume: ({ db, eventId, dedupeKey, payloadJson, now }) => {
+    const json = parseJsonObject(payloadJson, keepBigIds);
+    if (!json.ok) throw new Error(`stored Nuvei payload unreadable: ${json.message}`);
+    const webhook = NuveiWebhook.parse(json.value);
+    const state = transactionFromWebhook(webhook, dedupeKey);
+    return {
+      payload: webhook,
+      statements: state ? [upsertTransaction(db, state, now)] : [],
+      onceKey: eventId,
+      forwardData: webhook,
+    };
   },
 };

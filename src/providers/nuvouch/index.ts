@@ -1,7 +1,9 @@
 import { verifyTimestampedSignature } from "../../crypto/timestamped-signature";
 import { parseJsonEnvelope } from "../json";
 import type { Provider } from "../types";
-import { NuvouchEvent } from "./schema";
+import { NuvouchApprovalEvent, NuvouchConnectionEvent, NuvouchEvent } from "./schema";
+import { approvalFromCallback, connectionFromCallback } from "./state";
+import { decidedByCondition, upsertApproval, upsertConnection } from "./store";
 
 export const nuvouch: Provider = {
   name: "nuvouch",
@@ -20,4 +22,29 @@ export const nuvouch: Provider = {
       type: event.type,
       occurredAt: event.createdAt ?? null,
     })),
+  consume: ({ db, eventId, payloadJson, now }) => {
+    const event = NuvouchEvent.parse(JSON.parse(payloadJson));
+    const base = { payload: event, forwardData: event.data ?? null };
+    const connection = NuvouchConnectionEvent.safeParse(event);
+    if (connection.success) {
+      return {
+        ...base,
+        statements: [upsertConnection(db, connectionFromCallback(connection.data), now)],
+        onceKey: eventId,
+      };
+    }
+    const approval = NuvouchApprovalEvent.safeParse(event);
+    if (approval.success) {
+      const { externalRequestId } = approval.data.data;
+      return {
+        ...base,
+        statements: [upsertApproval(db, approvalFromCallback(approval.data, eventId), now)],
+        // One effect per approval decision: keyed by the approval, and only for the callback
+        // that decided it, so duplicates, replays and a late contrary callback run nothing.
+        onceKey: `approval:${externalRequestId}`,
+        effectCondition: decidedByCondition(externalRequestId, eventId),
+      };
+    }
+    return { ...base, statements: [], onceKey: eventId };
+  },
 };

@@ -1,0 +1,84 @@
+import type { SqlCondition } from "../providers/types";
+
+export type EffectStatus = "pending" | "running" | "done" | "failed" | "dead";
+
+export interface EffectRow {
+  id: string;
+  event_id: string;
+  name: string;
+  status: EffectStatus;
+  attempts: number;
+  last_error: string | null;
+  lease_until: number | null;
+}
+
+/** Longer than any effect's own timeout: a `running` row older than this was abandoned. */
+export const EFFECT_LEASE_MS = 2 * 60 * 1000;
+
+/** Schedules an effect once: the id is its once-key, and a gate may make it conditional. */
+export function scheduleEffect(
+  db: D1Database,
+  effect: { id: string; eventId: string; name: string },
+  condition: SqlCondition | undefined,
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO effects (id, event_id, name, status, attempts, created_at, updated_at)
+       SELECT ?, ?, ?, 'pending', 0, ?, ? WHERE ${condition ? condition.sql : "1"}
+       ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(effect.id, effect.eventId, effect.name, now, now, ...(condition?.params ?? []));
+}
+
+/** An operator replay gives failed and dead effects another chance; `done` stays done. */
+export function reviveEffects(db: D1Database, eventId: string, now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      "UPDATE effects SET status = 'pending', updated_at = ? WHERE event_id = ? AND status IN ('failed', 'dead')",
+    )
+    .bind(now, eventId);
+}
+
+export async function owedEffects(db: D1Database, eventId: string): Promise<EffectRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM effects WHERE event_id = ? AND status <> 'done' ORDER BY id")
+    .bind(eventId)
+    .all<EffectRow>();
+  return results;
+}
+
+/**
+ * Claims an effect for one runner. D1 applies writes one at a time, so of two consumers
+ * handed the same message at once, exactly one gets the row back.
+ */
+export async function claimEffect(db: D1Database, id: string, nowMs: number): Promise<number | null> {
+  return db
+    .prepare(
+      `UPDATE effects SET status = 'running', attempts = attempts + 1, lease_until = ?2, updated_at = ?3
+       WHERE id = ?1 AND (status IN ('pending', 'failed') OR (status = 'running' AND lease_until < ?4))
+       RETURNING attempts`,
+    )
+    .bind(id, nowMs + EFFECT_LEASE_MS, new Date(nowMs).toISOString(), nowMs)
+    .first<number>("attempts");
+}
+
+export function finishEffect(
+  db: D1Database,
+  id: string,
+  outcome: { status: "done" | "failed"; error?: string },
+  now: string,
+): Promise<D1Result> {
+  return db
+    .prepare("UPDATE effects SET status = ?2, last_error = ?3, lease_until = NULL, updated_at = ?4 WHERE id = ?1")
+    .bind(id, outcome.status, outcome.error ?? null, now)
+    .run();
+}
+
+export function buryEffects(db: D1Database, eventId: string, now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      "UPDATE effects SET status = 'dead', lease_until = NULL, updated_at = ? WHERE event_id = ? AND status <> 'done'",
+    )
+    .bind(now, eventId);
+}

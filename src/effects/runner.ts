@@ -1,0 +1,107 @@
+import { log } from "../log";
+import { FORWARD_EFFECT, type ForwardTarget, forwardEvent } from "./forward";
+import { claimEffect, type EffectRow, finishEffect, owedEffects } from "./ledger";
+import { type EffectHandler, type EffectRegistry, type EventInfo, RetryLaterError } from "./registry";
+
+export interface RunEffectsInput {
+  db: D1Database;
+  env: Env;
+  registry: EffectRegistry;
+  event: EventInfo;
+  payload: unknown;
+  forwardData: unknown;
+  forward: ForwardTarget | undefined;
+  timeouts: { effectMs: number; forwardMs: number };
+  nowMs: () => number;
+}
+
+export type RunEffectsResult = { done: true; ran: number } | { done: false; error: string; retryAfterSeconds?: number };
+
+class EffectTimeoutError extends Error {}
+
+/** Rejects when the handler outlives its timeout, even one that ignores its abort signal. */
+async function withTimeout(run: (signal: AbortSignal) => Promise<void> | void, ms: number): Promise<void> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(new EffectTimeoutError(`timed out after ${ms} ms`));
+      reject(new EffectTimeoutError(`timed out after ${ms} ms`));
+    }, ms);
+  });
+  try {
+    await Promise.race([Promise.resolve().then(() => run(controller.signal)), timeout]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+function handlerFor(row: EffectRow, input: RunEffectsInput): { handler: EffectHandler; timeoutMs: number } | string {
+  if (row.name === FORWARD_EFFECT) {
+    const target = input.forward;
+    if (!target) return "forwarding is scheduled but FORWARD_URL or FORWARD_SIGNING_SECRET is not set";
+    return {
+      handler: (context) => forwardEvent(target, { ...context, forwardData: input.forwardData }),
+      timeoutMs: input.timeouts.forwardMs,
+    };
+  }
+  const registered = input.registry.get(row.name);
+  if (!registered) return `no effect handler named ${row.name}`;
+  return { handler: registered.handler, timeoutMs: input.timeouts.effectMs };
+}
+
+/**
+ * Runs every effect this event still owes, each claimed first so that no two consumers run
+ * one effect at once, and marked `done` so that no redelivery or replay runs it again.
+ */
+export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffectsResult> {
+  const failures: string[] = [];
+  let retryAfterSeconds: number | undefined;
+  const owed = await owedEffects(input.db, input.event.id);
+  for (const row of owed) {
+    const attempt = await claimEffect(input.db, row.id, input.nowMs());
+    if (attempt === null) {
+      failures.push(`effect ${row.name} is running elsewhere`);
+      continue;
+    }
+    const resolved = handlerFor(row, input);
+    const now = () => new Date(input.nowMs()).toISOString();
+    if (typeof resolved === "string") {
+      await finishEffect(input.db, row.id, { status: "failed", error: resolved }, now());
+      failures.push(resolved);
+      continue;
+    }
+    try {
+      await withTimeout(
+        (signal) =>
+          resolved.handler({
+            event: input.event,
+            payload: input.payload,
+            env: input.env,
+            effectId: row.id,
+            attempt,
+            signal,
+          }),
+        resolved.timeoutMs,
+      );
+      await finishEffect(input.db, row.id, { status: "done" }, now());
+      log("info", "effect done", { eventId: input.event.id, effect: row.name, effectId: row.id, attempt });
+    } catch (error) {
+      const message = `effect ${row.name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
+      await finishEffect(input.db, row.id, { status: "failed", error: message }, now());
+      log("warn", "effect failed", {
+        eventId: input.event.id,
+        effect: row.name,
+        effectId: row.id,
+        attempt,
+        error: message,
+      });
+      failures.push(message);
+      if (error instanceof RetryLaterError) {
+        retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, error.retryAfterSeconds);
+      }
+    }
+  }
+  if (failures.length === 0) return { done: true, ran: owed.length };
+  return { done: false, error: failures.join("; "), ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+}

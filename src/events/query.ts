@@ -1,0 +1,75 @@
+import type { EventRow, EventStatus } from "./store";
+
+export interface EventFilters {
+  provider?: string;
+  type?: string;
+  status?: EventStatus;
+  dedupeKey?: string;
+  limit: number;
+  after?: { receivedAt: string; id: string };
+}
+
+export type EventSummary = Omit<EventRow, "payload" | "updated_at">;
+
+/** Newest first, keyset-paginated on (received_at, id): stable under concurrent inserts. */
+export async function listEvents(
+  db: D1Database,
+  filters: EventFilters,
+): Promise<{ rows: EventSummary[]; more: boolean }> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, provider, dedupe_key, type, status, attempts, last_error, received_at, occurred_at
+       FROM events
+       WHERE (?1 IS NULL OR provider = ?1) AND (?2 IS NULL OR type = ?2)
+         AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR dedupe_key = ?4)
+         AND (?5 IS NULL OR (received_at, id) < (?5, ?6))
+       ORDER BY received_at DESC, id DESC
+       LIMIT ?7`,
+    )
+    .bind(
+      filters.provider ?? null,
+      filters.type ?? null,
+      filters.status ?? null,
+      filters.dedupeKey ?? null,
+      filters.after?.receivedAt ?? null,
+      filters.after?.id ?? null,
+      filters.limit + 1,
+    )
+    .all<EventSummary>();
+  return { rows: results.slice(0, filters.limit), more: results.length > filters.limit };
+}
+
+export function toApiEvent(row: EventSummary) {
+  return {
+    id: row.id,
+    provider: row.provider,
+    type: row.type,
+    dedupeKey: row.dedupe_key,
+    status: row.status,
+    receivedAt: row.received_at,
+    occurredAt: row.occurred_at,
+    attempts: row.attempts,
+    lastError: row.last_error,
+  };
+}
+
+/** Opaque to clients; base64url of the last row's sort key. */
+export function encodeCursor(row: EventSummary): string {
+  return btoa(JSON.stringify([row.received_at, row.id]))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+export function decodeCursor(cursor: string): { receivedAt: string; id: string } | null {
+  try {
+    const json = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const value: unknown = JSON.parse(json);
+    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === "string")) {
+      return { receivedAt: value[0] as string, id: value[1] as string };
+    }
+  } catch {
+    // fall through: any undecodable cursor is a client error
+  }
+  return null;
+}

@@ -1,0 +1,75 @@
+import type { EventMessage } from "../queue/message";
+
+export type EventStatus = "processed" | "retrying" | "dead";
+
+export interface EventRow {
+  id: string;
+  provider: string;
+  dedupe_key: string;
+  type: string;
+  payload: string;
+  status: EventStatus;
+  attempts: number;
+  last_error: string | null;
+  received_at: string;
+  occurred_at: string | null;
+  updated_at: string;
+}
+
+export function findEventStatus(db: D1Database, id: string): Promise<EventStatus | null> {
+  return db.prepare("SELECT status FROM events WHERE id = ?").bind(id).first<EventStatus>("status");
+}
+
+/**
+ * Records the event (or counts another attempt at it). Its status is decided in the same
+ * statement: `processed` unless an effect of this event is still owed. Placed after the
+ * effect inserts in the batch, so it sees them.
+ */
+export function recordEvent(db: D1Database, message: EventMessage, payload: string, now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error,
+                           received_at, occurred_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5,
+               CASE WHEN EXISTS (SELECT 1 FROM effects WHERE event_id = ?1 AND status <> 'done')
+                    THEN 'retrying' ELSE 'processed' END,
+               1, NULL, ?6, ?7, ?8)
+       ON CONFLICT (id) DO UPDATE SET
+         status = excluded.status, attempts = events.attempts + 1, updated_at = excluded.updated_at,
+         last_error = CASE WHEN excluded.status = 'processed' THEN NULL ELSE events.last_error END`,
+    )
+    .bind(
+      message.id,
+      message.provider,
+      message.dedupeKey,
+      message.type,
+      payload,
+      message.receivedAt,
+      message.occurredAt,
+      now,
+    );
+}
+
+export function setEventOutcome(
+  db: D1Database,
+  id: string,
+  outcome: { status: EventStatus; lastError: string | null },
+  now: string,
+): Promise<D1Result> {
+  return db
+    .prepare("UPDATE events SET status = ?2, last_error = ?3, updated_at = ?4 WHERE id = ?1")
+    .bind(id, outcome.status, outcome.lastError, now)
+    .run();
+}
+
+export function getEvent(db: D1Database, id: string): Promise<EventRow | null> {
+  return db.prepare("SELECT * FROM events WHERE id = ?").bind(id).first<EventRow>();
+}
+
+export function loadBlob(db: D1Database, id: string): Promise<string | null> {
+  return db.prepare("SELECT payload FROM payload_blobs WHERE id = ?").bind(id).first<string>("payload");
+}
+
+export function deleteBlob(db: D1Database, id: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM payload_blobs WHERE id = ?").bind(id);
+}

@@ -1,0 +1,54 @@
+import type { ApprovalState, ConnectionState } from "./state";
+
+// SQL for the Nuvouch state rules: each upsert replaces a row only with a strictly
+// higher precedence (see ../precedence.ts), inside the consumer's D1 batch.
+
+export function upsertConnection(db: D1Database, state: ConnectionState, now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO nuvouch_connections
+         (connection_session_id, subject_id, context_key, status, precedence, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+       ON CONFLICT (connection_session_id) DO UPDATE SET
+         status = excluded.status, precedence = excluded.precedence, updated_at = excluded.updated_at
+       WHERE excluded.precedence > nuvouch_connections.precedence`,
+    )
+    .bind(state.connectionSessionId, state.subjectId, state.contextKey, state.status, state.precedence, now);
+}
+
+export function upsertApproval(db: D1Database, state: ApprovalState, now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO nuvouch_approvals
+         (external_request_id, approval_request_id, subject_id, context_key, status, precedence,
+          decided_at, decided_by_event, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+       ON CONFLICT (external_request_id) DO UPDATE SET
+         approval_request_id = COALESCE(nuvouch_approvals.approval_request_id, excluded.approval_request_id),
+         subject_id = COALESCE(nuvouch_approvals.subject_id, excluded.subject_id),
+         context_key = COALESCE(nuvouch_approvals.context_key, excluded.context_key),
+         status = excluded.status, precedence = excluded.precedence,
+         decided_at = excluded.decided_at, decided_by_event = excluded.decided_by_event,
+         updated_at = excluded.updated_at
+       WHERE excluded.precedence > nuvouch_approvals.precedence`,
+    )
+    .bind(
+      state.externalRequestId,
+      state.approvalRequestId,
+      state.subjectId,
+      state.contextKey,
+      state.status,
+      state.precedence,
+      state.decidedAt,
+      state.decidedByEvent,
+      now,
+    );
+}
+
+/** True after the batch iff this event is the one that decided the approval. */
+export function decidedByCondition(externalRequestId: string, eventId: string) {
+  return {
+    sql: "EXISTS (SELECT 1 FROM nuvouch_approvals WHERE external_request_id = ? AND decided_by_event = ?)",
+    params: [externalRequestId, eventId],
+  };
+}

@@ -1,0 +1,137 @@
+import { getConfig } from "../config";
+import { FORWARD_EFFECT } from "../effects/forward";
+import { reviveEffects, scheduleEffect } from "../effects/ledger";
+import type { EffectRegistry } from "../effects/registry";
+import { runOwedEffects } from "../effects/runner";
+import { deleteBlob, findEventStatus, getEvent, loadBlob, recordEvent, setEventOutcome } from "../events/store";
+import { markAccepted } from "../ingest/dedupe";
+import { log } from "../log";
+import { getProvider } from "../providers/registry";
+import { backoffSeconds } from "./backoff";
+import { EventMessage } from "./message";
+
+export interface ConsumerDeps {
+  registry: EffectRegistry;
+  now: () => number;
+}
+
+export type ProcessOutcome = { kind: "ack"; note: string } | { kind: "retry"; delaySeconds: number; error: string };
+
+/**
+ * One queue message, top to bottom: validate → dedupe against D1 → record the event, apply
+ * the provider's state rules and schedule effects in one D1 batch (a transaction) → run
+ * the effects still owed → settle the event's status. Throws only on transient failures,
+ * which the caller answers with a retry.
+ */
+export async function processEventMessage(
+  body: unknown,
+  attempts: number,
+  env: Env,
+  deps: ConsumerDeps,
+): Promise<ProcessOutcome> {
+  const parsed = EventMessage.safeParse(body);
+  if (!parsed.success) {
+    // A message that can never be processed is dropped loudly, not retried forever.
+    log("error", "malformed queue message dropped", { issues: parsed.error.issues.slice(0, 3).map((i) => i.message) });
+    return { kind: "ack", note: "malformed" };
+  }
+  const message = parsed.data;
+  const provider = getProvider(message.provider);
+  if (!provider) {
+    log("error", "queue message for an unknown provider dropped", { provider: message.provider, id: message.id });
+    return { kind: "ack", note: "unknown provider" };
+  }
+  const db = env.DB;
+  const config = getConfig(env);
+
+  // The authoritative dedupe: the event's id is derived from (provider, dedupe key).
+  if (!message.replay && (await findEventStatus(db, message.id)) === "processed") {
+    if (config.DEDUPE_KV_MODE === "on-duplicate") {
+      await markAccepted(env.DEDUPE_KV, provider.name, message.dedupeKey, message.id, config.DEDUPE_TTL_SECONDS).catch(
+        (error) => log("warn", "dedupe mark failed", { id: message.id, error: String(error) }),
+      );
+    }
+    log("info", "duplicate event skipped", { id: message.id, provider: provider.name, dedupeKey: message.dedupeKey });
+    return { kind: "ack", note: "duplicate" };
+  }
+
+  const payloadJson =
+    message.payload ??
+    (message.payloadRef ? await loadBlob(db, message.payloadRef) : null) ??
+    (await getEvent(db, message.id))?.payload;
+  if (payloadJson == null) throw new Error(`payload of ${message.id} not found`);
+
+  const now = new Date(deps.now()).toISOString();
+  const plan = provider.consume({
+    db,
+    eventId: message.id,
+    type: message.type,
+    dedupeKey: message.dedupeKey,
+    payloadJson,
+    now,
+  });
+  const forward = config.FORWARD_URL
+    ? [
+        scheduleEffect(
+          db,
+          { id: `${FORWARD_EFFECT}:${message.id}`, eventId: message.id, name: FORWARD_EFFECT },
+          undefined,
+          now,
+        ),
+      ]
+    : [];
+  const handlers = deps.registry
+    .for(provider.name, message.type)
+    .map((effect) =>
+      scheduleEffect(
+        db,
+        { id: `${plan.onceKey}:${effect.name}`, eventId: message.id, name: effect.name },
+        plan.effectCondition,
+        now,
+      ),
+    );
+  // Order matters: state first (effect gates read it), then effects, then the event row,
+  // whose status reads the effects. D1 runs a batch as one transaction.
+  await db.batch([
+    ...plan.statements,
+    ...handlers,
+    ...forward,
+    ...(message.replay ? [reviveEffects(db, message.id, now)] : []),
+    recordEvent(db, message, payloadJson, now),
+    ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
+  ]);
+
+  const result = await runOwedEffects({
+    db,
+    env,
+    registry: deps.registry,
+    event: {
+      id: message.id,
+      provider: provider.name,
+      type: message.type,
+      dedupeKey: message.dedupeKey,
+      receivedAt: message.receivedAt,
+      occurredAt: message.occurredAt,
+    },
+    payload: plan.payload,
+    forwardData: plan.forwardData,
+    forward:
+      config.FORWARD_URL && config.FORWARD_SIGNING_SECRET
+        ? { url: config.FORWARD_URL, signingSecret: config.FORWARD_SIGNING_SECRET }
+        : undefined,
+    timeouts: { effectMs: config.EFFECT_TIMEOUT_MS, forwardMs: config.FORWARD_TIMEOUT_MS },
+    nowMs: deps.now,
+  });
+  if (result.done) {
+    if (result.ran > 0) await setEventOutcome(db, message.id, { status: "processed", lastError: null }, now);
+    log("info", "event processed", {
+      id: message.id,
+      provider: provider.name,
+      type: message.type,
+      replay: !!message.replay,
+    });
+    return { kind: "ack", note: "processed" };
+  }
+  await setEventOutcome(db, message.id, { status: "retrying", lastError: result.error }, now);
+  return { kind: "retry", delaySeconds: backoffSeconds(attempts, result.retryAfterSeconds), error: result.error };
+}
