@@ -13,7 +13,12 @@ export default defineConfig(async () => {
           // Ingest sends to a real local queue that nothing consumes, so tests drive the
           // consumer themselves and never race a background one.
           queueProducers: { EVENTS_QUEUE: { queueName: "webhook-events-unconsumed" } },
-          bindings: { TEST_MIGRATIONS: migrations, FORWARD_SINK_URL: inject("forwardSinkUrl"), ...TEST_SECRETS },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            FORWARD_SINK_URL: inject("forwardSinkUrl"),
+            NUVOUCH_API_BASE_URL: inject("fakeNuvouchUrl"),
+            ...TEST_SECRETS,
+          },
         },
       })),
     ],

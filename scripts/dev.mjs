@@ -1,14 +1,10 @@
 // `npm run dev [-- wrangler dev args]`: dev-only secrets on first run, local D1
-// migrations, then `wrangler dev` with local KV, D1 and Queues (consumer included).
-import { spawnSync } from "node:child_process";
+// migrations, the fake Nuvouch API, then `wrangler dev` with local KV, D1 and Queues
+// (the queue consumer included).
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 
-const wrangler = (args, options = {}) =>
-  spawnSync("wrangler", args, {
-    stdio: "inherit",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    ...options,
-  });
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
@@ -16,12 +12,36 @@ if (!existsSync(".dev.vars")) {
 }
 
 const passThrough = process.argv.slice(2);
-const persist = passThrough.filter((arg, i) => arg.startsWith("--persist-to") || passThrough[i - 1] === "--persist-to");
-const migrate = wrangler(["d1", "migrations", "apply", "DB", "--local", ...persist], {
-  input: "y\n",
-  stdio: ["pipe", "inherit", "inherit"],
-});
+const valueOf = (flag) => {
+  const i = passThrough.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
+  if (i < 0) return undefined;
+  return passThrough[i].includes("=") ? passThrough[i].split("=")[1] : passThrough[i + 1];
+};
+const persist = valueOf("--persist-to");
+const migrate = spawnSync(
+  "wrangler",
+  ["d1", "migrations", "apply", "DB", "--local", ...(persist ? ["--persist-to", persist] : [])],
+  {
+    env,
+    input: "y\n",
+    stdio: ["pipe", "inherit", "inherit"],
+  },
+);
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const dev = wrangler(["dev", ...passThrough]);
-process.exit(dev.status ?? 0);
+const children = [];
+if (process.env.FAKE_NUVOUCH !== "0") {
+  const gateway = `http://127.0.0.1:${valueOf("--port") ?? "8787"}`;
+  children.push(spawn("node", ["scripts/fake-nuvouch/cli.ts", "--gateway", gateway], { env, stdio: "inherit" }));
+}
+const dev = spawn("wrangler", ["dev", ...passThrough], { env, stdio: "inherit" });
+children.push(dev);
+const stop = () => {
+  for (const child of children) child.kill("SIGTERM");
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+dev.on("exit", (code) => {
+  stop();
+  process.exit(code ?? 0);
+});

@@ -4,10 +4,13 @@ import { adminApi } from "./admin/routes";
 import { errorBody } from "./http/errors";
 import { type Clock, ingestHandler } from "./ingest/route";
 import { log } from "./log";
+import type { NuvouchRouteOptions } from "./providers/nuvouch/routes";
 
 export interface AppOptions {
   /** Milliseconds since the epoch; injected by tests that move the clock. */
   now?: Clock;
+  /** Test seam for the Nuvouch API client's backoff (see providers/nuvouch/routes.ts). */
+  nuvouchClient?: NuvouchRouteOptions["client"];
 }
 
 export function createApp(options: AppOptions = {}) {
@@ -16,7 +19,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.all("/webhooks/:provider", ingestHandler(now));
-  app.route("/api", adminApi());
+  app.route("/api", adminApi({ now, client: options.nuvouchClient }));
 
   app.notFound((c) => c.json(errorBody("not_found"), 404));
   app.onError((error, c) => {

@@ -6,6 +6,7 @@ import { jsonError } from "../http/errors";
 import { enqueueEvent } from "../ingest/enqueue";
 import { log } from "../log";
 import { getTransaction } from "../providers/nuvei/store";
+import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
 import { providerNames } from "../providers/registry";
 import { requireAdminToken } from "./auth";
 import { zodValidate } from "./validate";
@@ -26,7 +27,7 @@ const ListQuery = z.object({
 });
 
 /** The operator API (contract §7), mounted at `/api`; every route needs the bearer token. */
-export function adminApi() {
+export function adminApi(options: NuvouchRouteOptions) {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", requireAdminToken);
 
@@ -80,6 +81,8 @@ export function adminApi() {
     const transaction = await getTransaction(c.env.DB, c.req.param("transactionId"));
     return transaction ? c.json(transaction) : jsonError(c, 404, "transaction_not_found");
   });
+
+  api.route("/nuvouch", nuvouchApi(options));
 
   api.notFound((c) => jsonError(c, 404, "not_found"));
   return api;

@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createApp } from "../../src/app";
+import { type AppOptions, createApp } from "../../src/app";
 import { type ProviderName, signedHeaders } from "./sign";
 
 export const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -21,8 +21,11 @@ export function recordingEnv(overrides: Partial<Env> = {}) {
   return { env: { ...env, EVENTS_QUEUE: queue, ...overrides } as Env, sent };
 }
 
-export async function callGateway(request: Request, options: { env?: Env; nowMs?: number } = {}): Promise<Response> {
-  const app = createApp({ now: () => options.nowMs ?? NOW_MS });
+export async function callGateway(
+  request: Request,
+  options: { env?: Env; nowMs?: number; nuvouchClient?: AppOptions["nuvouchClient"] } = {},
+): Promise<Response> {
+  const app = createApp({ now: () => options.nowMs ?? NOW_MS, nuvouchClient: options.nuvouchClient });
   const ctx = createExecutionContext();
   const response = await app.fetch(request, options.env ?? env, ctx);
   await waitOnExecutionContext(ctx);

@@ -1,0 +1,197 @@
+// A fake of the Nuvouch integrator API (contract §8) on node:http, for tests and for
+// running the whole Nuvouch loop offline. It can be told to misbehave (429, 500, a slow
+// answer) and, like the real Nuvouch, send signed callbacks to the gateway.
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+export interface Fault {
+  status?: number;
+  retryAfter?: number;
+  delayMs?: number;
+  code?: string;
+}
+
+export interface FakeNuvouchOptions {
+  apiKey: string;
+  callbackSecret: string;
+  /** Where callbacks go, e.g. http://127.0.0.1:8787 (the gateway's /webhooks/nuvouch is appended). */
+  gatewayUrl?: string;
+  port?: number;
+  host?: string;
+}
+
+interface Session {
+  id: string;
+  subjectId: string;
+  contextKey: string;
+  status: string;
+  shortCode: string;
+  qrCodeUrl: string;
+  expiresAt: string;
+}
+
+interface Approval {
+  id: string;
+  externalRequestId: string;
+  status: string;
+  targetSubject: { subjectId: string; contextKey: string };
+  [field: string]: unknown;
+}
+
+const id = (prefix: string) => `${prefix}_${randomBytes(8).toString("hex")}`;
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
+}
+
+const apiError = (
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+) => send(res, status, { error: { code, message } }, headers);
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  return text ? JSON.parse(text) : {};
+}
+
+export function signCallback(body: string, secret: string, t = Math.floor(Date.now() / 1000)): string {
+  return `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
+}
+
+export async function startFakeNuvouch(options: FakeNuvouchOptions) {
+  const sessions = new Map<string, Session>();
+  const approvals = new Map<string, Approval>();
+  const faults: Fault[] = [];
+  const requests: { method: string; path: string; apiKey: string | undefined }[] = [];
+  let gatewayUrl = options.gatewayUrl;
+
+  async function callback(type: string, data: Record<string, unknown>) {
+    if (!gatewayUrl) throw new Error("no gateway URL configured for callbacks");
+    const body = JSON.stringify({ id: id("evt"), type, createdAt: new Date().toISOString(), data });
+    const response = await fetch(`${gatewayUrl.replace(/\/+$/, "")}/webhooks/nuvouch`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-nuvouch-signature": signCallback(body, options.callbackSecret),
+      },
+      body,
+    });
+    return { status: response.status, body: await response.json().catch(() => null), sent: JSON.parse(body) };
+  }
+
+  async function control(req: IncomingMessage, res: ServerResponse, path: string[]) {
+    const [, what, action, target] = path;
+    if (what === "faults" && req.method === "POST") {
+      const body = (await readJson(req)) as { faults?: Fault[] };
+      faults.push(...(body.faults ?? []));
+      return send(res, 200, { queued: faults.length });
+    }
+    if (what === "requests") return send(res, 200, requests);
+    if (what === "reset") {
+      faults.length = 0;
+      requests.length = 0;
+      return send(res, 200, { reset: true });
+    }
+    if (what === "gateway" && req.method === "POST") {
+      gatewayUrl = ((await readJson(req)) as { url: string }).url;
+      return send(res, 200, { gatewayUrl });
+    }
+    if (what === "callbacks" && action && target) {
+      const session = sessions.get(target);
+      if (session && ["accept", "revoke", "expire"].includes(action)) {
+        const status = { accept: "accepted", revoke: "revoked", expire: "expired" }[action] as string;
+        session.status = status;
+        const data = { connectionSessionId: session.id, subjectId: session.subjectId, contextKey: session.contextKey };
+        return send(res, 200, await callback(`nuvouch.connection.${status}`, data));
+      }
+      const approval = approvals.get(target);
+      if (approval && ["approve", "deny", "expire", "cancel"].includes(action)) {
+        const status = { approve: "approved", deny: "denied", expire: "expired", cancel: "cancelled" }[
+          action
+        ] as string;
+        if (approval.status === "pending") approval.status = status;
+        const data = {
+          approvalRequestId: approval.id,
+          externalRequestId: approval.externalRequestId,
+          subjectId: approval.targetSubject.subjectId,
+          contextKey: approval.targetSubject.contextKey,
+          decidedAt: new Date().toISOString(),
+        };
+        return send(res, 200, await callback(`nuvouch.approval.${status}`, data));
+      }
+      return apiError(res, 404, "NOT_FOUND", `no session or approval ${target} for ${action}`);
+    }
+    return apiError(res, 404, "NOT_FOUND", "unknown control route");
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, path: string[]) {
+    const apiKey = req.headers["x-api-key"] as string | undefined;
+    requests.push({ method: req.method ?? "", path: `/${path.join("/")}`, apiKey });
+    const fault = faults.shift();
+    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault?.status) {
+      const headers: Record<string, string> =
+        fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) };
+      return apiError(res, fault.status, fault.code ?? `HTTP_${fault.status}`, "injected fault", headers);
+    }
+    if (apiKey !== options.apiKey) return apiError(res, 401, "UNAUTHORIZED", "invalid API key");
+
+    if (req.method === "POST" && path.join("/") === "v1/connection-sessions") {
+      const body = (await readJson(req)) as { subjectId?: string; contextKey?: string };
+      if (!body.subjectId || !body.contextKey)
+        return apiError(res, 400, "VALIDATION_ERROR", "subjectId and contextKey required");
+      const session: Session = {
+        id: id("cs"),
+        subjectId: body.subjectId,
+        contextKey: body.contextKey,
+        status: "pending",
+        shortCode: randomBytes(4).toString("hex").toUpperCase().slice(0, 6),
+        qrCodeUrl: "",
+        expiresAt: new Date(Date.now() + 10 * 60_000).toISOString(),
+      };
+      session.qrCodeUrl = `https://nuvouch.example/connect/${session.id}.png`;
+      sessions.set(session.id, session);
+      return send(res, 201, session);
+    }
+    if (req.method === "POST" && path.join("/") === "v1/approval-requests") {
+      const body = (await readJson(req)) as Approval;
+      if (!body.externalRequestId || !body.targetSubject?.subjectId) {
+        return apiError(res, 400, "VALIDATION_ERROR", "externalRequestId and targetSubject required");
+      }
+      if ([...approvals.values()].some((a) => a.externalRequestId === body.externalRequestId)) {
+        return apiError(res, 409, "DUPLICATE_EXTERNAL_ID", "an approval request with this externalRequestId exists");
+      }
+      const approval: Approval = { ...body, id: id("apr"), status: "pending" };
+      approvals.set(approval.id, approval);
+      approvals.set(approval.externalRequestId, approval);
+      return send(res, 201, approval);
+    }
+    if (req.method === "GET" && path.slice(0, 3).join("/") === "v1/approval-requests/by-external-id" && path[3]) {
+      const approval = approvals.get(decodeURIComponent(path[3]));
+      return approval ? send(res, 200, approval) : apiError(res, 404, "NOT_FOUND", "no such approval request");
+    }
+    return apiError(res, 404, "NOT_FOUND", "unknown route");
+  }
+
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://fake").pathname.split("/").filter(Boolean);
+    const handle = path[0] === "_control" ? control(req, res, path) : api(req, res, path);
+    handle.catch((error: unknown) => apiError(res, 500, "FAKE_ERROR", String(error)));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("fake Nuvouch did not bind");
+  return {
+    url: `http://${options.host ?? "127.0.0.1"}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
