@@ -3,4 +3,4 @@ CREATE TABLE payload_blobs (
   id TEXT PRIMARY KEY,
   payload TEXT NOT NULL,
   created_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;

@@ -1,7 +1,8 @@
 -- Business state driven by verified callbacks. Each row carries the `precedence` of the
 -- callback that set it; an upsert only replaces a row with a callback of higher
 -- precedence, which makes every rule idempotent and independent of delivery order
--- (see src/providers/*/state.ts).
+-- (see src/providers/*/state.ts). Tables keyed by text are WITHOUT ROWID: a rowid table
+-- would keep a second B-tree for the key, and D1 bills every index row written.
 
 -- One row per Nuvouch connection session; a (subject, context) pair's connection is its
 -- live session.
@@ -16,7 +17,7 @@ CREATE TABLE nuvouch_connections (
   expires_at TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX nuvouch_connections_by_subject ON nuvouch_connections (subject_id, context_key, created_at);
 
 -- One row per externalRequestId. `creating` is the intent written before calling Nuvouch,
@@ -33,7 +34,7 @@ CREATE TABLE nuvouch_approvals (
   request TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 -- One row per Nuvei transaction (transactionId, or merchantTransactionId when Nuvei omits it).
 CREATE TABLE nuvei_transactions (
@@ -46,4 +47,4 @@ CREATE TABLE nuvei_transactions (
   transaction_type TEXT,
   status_time TEXT,
   updated_at TEXT NOT NULL
-);
+) WITHOUT ROWID;

@@ -10,5 +10,5 @@ CREATE TABLE effects (
   lease_until INTEGER,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX effects_by_event ON effects (event_id);

@@ -20,14 +20,13 @@ const ConfigSchema = z.object({
   MAX_BODY_BYTES: optionalInt(1024 * 1024, 1),
   // KV's minimum TTL is 60 s; the default outlives Nova's 24 h retry window with margin.
   DEDUPE_TTL_SECONDS: optionalInt(72 * 3600, 60),
-  // "on-accept": ingest marks every accepted delivery in KV, so a provider's retry is
-  // answered at the edge. "on-duplicate": only the consumer marks, once it has seen a
-  // duplicate; D1 dedupes either way.
-  DEDUPE_KV_MODE: z
+  // How ingest recognises a retry before queueing it: "edge" (Cache API + D1 read, no KV
+  // cost) or "kv" (a KV read and write per delivery). See src/ingest/dedupe.ts.
+  DEDUPE_MODE: z
     .string()
     .optional()
-    .transform((value) => value?.trim() || "on-accept")
-    .pipe(z.enum(["on-accept", "on-duplicate"])),
+    .transform((value) => value?.trim() || "edge")
+    .pipe(z.enum(["edge", "kv"])),
   EFFECT_TIMEOUT_MS: optionalInt(30_000, 1),
   FORWARD_TIMEOUT_MS: optionalInt(10_000, 1),
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),

@@ -44,15 +44,6 @@ describe("recording events", () => {
     expect(await eventRow(message.id)).toMatchObject({ attempts: 1, status: "processed" });
   });
 
-  it("in on-duplicate mode, marks KV when the consumer sees a duplicate", async () => {
-    const message = await messageFor("nova", novaEvent());
-    const onDuplicate = { ...env, DEDUPE_KV_MODE: "on-duplicate" } as Env;
-    await consume([message], { env: onDuplicate });
-    expect(await env.DEDUPE_KV.get(`dedupe:nova:${message.dedupeKey}`)).toBeNull();
-    await consume([message], { env: onDuplicate });
-    expect(await env.DEDUPE_KV.get(`dedupe:nova:${message.dedupeKey}`)).toBe(message.id);
-  });
-
   it("acks and drops malformed messages instead of retrying them forever, without blocking the batch", async () => {
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));

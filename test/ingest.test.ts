@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { dedupeKvKey } from "../src/ingest/dedupe";
+import { consume, messageFor } from "./support/consumer";
 import { callGateway, deliver, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
 import { novaEvent, nuveiWebhook, nuvouchApprovalEvent, nuvouchConnectionEvent } from "./support/payloads";
 import { SECRETS, sha256HexNode, signedHeaders, timestampedHeader } from "./support/sign";
@@ -38,7 +39,28 @@ describe("accepted deliveries", () => {
         receivedAt: "2026-11-23T12:00:00.000Z",
       }),
     ]);
-    expect(await env.DEDUPE_KV.get(dedupeKvKey(provider, dedupeKey))).toBe(answer.id);
+    // The default (edge) fast path spends no KV operation.
+    expect(await env.DEDUPE_KV.get(dedupeKvKey(provider, dedupeKey))).toBeNull();
+  });
+
+  it("DEDUPE_MODE=kv marks each accepted delivery in KV and answers its retry from there", async () => {
+    const { env: kvEnv, sent } = recordingEnv({ DEDUPE_MODE: "kv" } as Partial<Env>);
+    const payload = novaEvent();
+    const first = (await (await deliver("nova", payload, { env: kvEnv })).json()) as { id: string };
+    expect(await env.DEDUPE_KV.get(dedupeKvKey("nova", payload.eventId))).toBe(first.id);
+    const again = await deliver("nova", payload, { env: kvEnv, signedAt: NOW_S + 30, nowMs: (NOW_S + 30) * 1000 });
+    expect(await again.json()).toEqual({ status: "duplicate", id: first.id });
+    expect(sent).toHaveLength(1);
+  });
+
+  it("answers a retry of an event the consumer already recorded as a duplicate, with no cache entry", async () => {
+    const payload = novaEvent();
+    await consume([await messageFor("nova", payload)]);
+    const { env: testEnv, sent } = recordingEnv();
+    const retry = await deliver("nova", payload, { env: testEnv });
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toMatchObject({ status: "duplicate" });
+    expect(sent).toEqual([]);
   });
 
   it("keeps unknown event types and unknown fields", async () => {
@@ -281,31 +303,47 @@ describe("rejected deliveries change nothing", () => {
 });
 
 describe("faults", () => {
-  it("503 enqueue_failed and no dedupe mark when queue.send throws; the provider's retry then succeeds", async () => {
-    const payload = novaEvent();
-    const failing = {
-      send: async () => {
-        throw new Error("queue unavailable");
-      },
-    } as unknown as Queue;
-    const response = await deliver("nova", payload, { env: { ...env, EVENTS_QUEUE: failing } });
-    expect(response.status).toBe(503);
-    expect(await errorCode(response)).toBe("enqueue_failed");
-    expect(await env.DEDUPE_KV.get(dedupeKvKey("nova", payload.eventId))).toBeNull();
+  it.each(["edge", "kv"])(
+    "%s mode: 503 enqueue_failed and no dedupe mark when queue.send throws; the retry then succeeds",
+    async (mode) => {
+      const payload = novaEvent();
+      const failing = {
+        send: async () => {
+          throw new Error("queue unavailable");
+        },
+      } as unknown as Queue;
+      const response = await deliver("nova", payload, {
+        env: { ...env, EVENTS_QUEUE: failing, DEDUPE_MODE: mode } as Env,
+      });
+      expect(response.status).toBe(503);
+      expect(await errorCode(response)).toBe("enqueue_failed");
+      expect(await env.DEDUPE_KV.get(dedupeKvKey("nova", payload.eventId))).toBeNull();
 
-    const { env: healthy, sent } = recordingEnv();
-    expect((await deliver("nova", payload, { env: healthy })).status).toBe(202);
+      const { env: healthy, sent } = recordingEnv({ DEDUPE_MODE: mode } as Partial<Env>);
+      expect((await deliver("nova", payload, { env: healthy })).status).toBe(202);
+      expect(sent).toHaveLength(1);
+    },
+  );
+
+  it("still verifies and enqueues when the edge lookup (D1) throws", async () => {
+    const brokenDb = {
+      prepare: () => {
+        throw new Error("D1 unavailable");
+      },
+    } as unknown as D1Database;
+    const { env: testEnv, sent } = recordingEnv({ DB: brokenDb });
+    expect((await deliver("nova", novaEvent(), { env: testEnv })).status).toBe(202);
     expect(sent).toHaveLength(1);
   });
 
-  it("still verifies and enqueues when the KV lookup throws", async () => {
+  it("kv mode: still verifies and enqueues when the KV lookup throws", async () => {
     const kv = {
       get: async () => {
         throw new Error("kv down");
       },
       put: env.DEDUPE_KV.put.bind(env.DEDUPE_KV),
     } as unknown as KVNamespace;
-    const { env: testEnv, sent } = recordingEnv({ DEDUPE_KV: kv });
+    const { env: testEnv, sent } = recordingEnv({ DEDUPE_KV: kv, DEDUPE_MODE: "kv" } as Partial<Env>);
     expect((await deliver("nova", novaEvent(), { env: testEnv })).status).toBe(202);
     expect(sent).toHaveLength(1);
     const forged = await deliver("nova", novaEvent(), { env: testEnv, secret: "wrong" });
@@ -313,14 +351,14 @@ describe("faults", () => {
     expect(sent).toHaveLength(1);
   });
 
-  it("acknowledges when the KV mark fails after a successful send: the event is safe", async () => {
+  it("kv mode: acknowledges when the KV mark fails after a successful send: the event is safe", async () => {
     const kv = {
       get: env.DEDUPE_KV.get.bind(env.DEDUPE_KV),
       put: async () => {
         throw new Error("kv write limit");
       },
     } as unknown as KVNamespace;
-    const { env: testEnv, sent } = recordingEnv({ DEDUPE_KV: kv });
+    const { env: testEnv, sent } = recordingEnv({ DEDUPE_KV: kv, DEDUPE_MODE: "kv" } as Partial<Env>);
     expect((await deliver("nova", novaEvent(), { env: testEnv })).status).toBe(202);
     expect(sent).toHaveLength(1);
   });

@@ -15,20 +15,26 @@ export interface EffectRow {
 /** Longer than any effect's own timeout: a `running` row older than this was abandoned. */
 export const EFFECT_LEASE_MS = 2 * 60 * 1000;
 
-/** Schedules an effect once: the id is its once-key, and a gate may make it conditional. */
+/**
+ * Schedules an effect once: the id is its once-key, and a gate may make it conditional.
+ * The row is born claimed (`running`, first attempt, leased) by the consumer whose batch
+ * inserted it, which saves the claim's row write on the common path; a consumer whose
+ * insert was ignored finds the row leased and leaves it alone.
+ */
 export function scheduleEffect(
   db: D1Database,
   effect: { id: string; eventId: string; name: string },
   condition: SqlCondition | undefined,
-  now: string,
+  nowMs: number,
 ): D1PreparedStatement {
+  const now = new Date(nowMs).toISOString();
   return db
     .prepare(
-      `INSERT INTO effects (id, event_id, name, status, attempts, created_at, updated_at)
-       SELECT ?, ?, ?, 'pending', 0, ?, ? WHERE ${condition ? condition.sql : "1"}
+      `INSERT INTO effects (id, event_id, name, status, attempts, lease_until, created_at, updated_at)
+       SELECT ?, ?, ?, 'running', 1, ?, ?, ? WHERE ${condition ? condition.sql : "1"}
        ON CONFLICT (id) DO NOTHING`,
     )
-    .bind(effect.id, effect.eventId, effect.name, now, now, ...(condition?.params ?? []));
+    .bind(effect.id, effect.eventId, effect.name, nowMs + EFFECT_LEASE_MS, now, now, ...(condition?.params ?? []));
 }
 
 /** An operator replay gives failed and dead effects another chance; `done` stays done. */

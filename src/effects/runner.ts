@@ -13,6 +13,8 @@ export interface RunEffectsInput {
   forward: ForwardTarget | undefined;
   timeouts: { effectMs: number; forwardMs: number };
   nowMs: () => number;
+  /** Effects this consumer's own batch just inserted, already claimed for their first attempt. */
+  claimed: ReadonlySet<string>;
 }
 
 export type RunEffectsResult = { done: true; ran: number } | { done: false; error: string; retryAfterSeconds?: number };
@@ -59,7 +61,7 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
   let retryAfterSeconds: number | undefined;
   const owed = await owedEffects(input.db, input.event.id);
   for (const row of owed) {
-    const attempt = await claimEffect(input.db, row.id, input.nowMs());
+    const attempt = input.claimed.has(row.id) ? row.attempts : await claimEffect(input.db, row.id, input.nowMs());
     if (attempt === null) {
       failures.push(`effect ${row.name} is running elsewhere`);
       continue;

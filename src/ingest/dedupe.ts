@@ -1,21 +1,58 @@
+import { findEventStatus } from "../events/store";
+
 /**
- * The KV fast path of dedupe. KV is eventually consistent, so a miss proves nothing: the
- * D1 unique key on (provider, dedupe_key) in the consumer is the authoritative check.
+ * The fast path of dedupe at ingest: answering a provider's retry with 200 "duplicate"
+ * without queueing it again. Only a fast path: the consumer's D1 primary key on the event id
+ * (derived from provider + dedupe key) is the authoritative check, so a miss here costs
+ * queue operations, never a second application.
  */
+export interface DedupeFastPath {
+  /** The gateway id when this delivery was accepted before, as far as this path can tell. */
+  acceptedId(provider: string, dedupeKey: string, id: string): Promise<string | null>;
+  /** Remembers an accepted delivery; called only after the queue took it. */
+  markAccepted(provider: string, dedupeKey: string, id: string): Promise<void>;
+}
+
 export function dedupeKvKey(provider: string, dedupeKey: string): string {
   return `dedupe:${provider}:${dedupeKey}`;
 }
 
-export function findAcceptedId(kv: KVNamespace, provider: string, dedupeKey: string): Promise<string | null> {
-  return kv.get(dedupeKvKey(provider, dedupeKey), { cacheTtl: 60 });
+/**
+ * `DEDUPE_MODE=kv`: a KV read and a KV write per accepted delivery. Global within KV's
+ * ~60 s propagation, and the dearest part of the bill ($5 per million writes).
+ */
+export function kvFastPath(kv: KVNamespace, ttlSeconds: number): DedupeFastPath {
+  return {
+    acceptedId: (provider, dedupeKey) => kv.get(dedupeKvKey(provider, dedupeKey), { cacheTtl: 60 }),
+    markAccepted: (provider, dedupeKey, id) =>
+      kv.put(dedupeKvKey(provider, dedupeKey), id, { expirationTtl: ttlSeconds }),
+  };
 }
 
-export function markAccepted(
-  kv: KVNamespace,
-  provider: string,
-  dedupeKey: string,
-  id: string,
-  ttlSeconds: number,
-): Promise<void> {
-  return kv.put(dedupeKvKey(provider, dedupeKey), id, { expirationTtl: ttlSeconds });
+/**
+ * `DEDUPE_MODE=edge` (the default): the data centre's Cache API remembers what it accepted
+ * (free, catches a quick re-send, which comes through the same data centre), and a D1
+ * primary-key read finds any event the consumer already recorded (a row read costs a
+ * thousandth of a KV read, and D1 is consistent where KV lags). No KV operation at all.
+ */
+export function edgeFastPath(options: {
+  cache: Cache;
+  db: D1Database;
+  origin: string;
+  ttlSeconds: number;
+}): DedupeFastPath {
+  const url = (provider: string, dedupeKey: string) =>
+    `${options.origin}/__dedupe/${provider}/${encodeURIComponent(dedupeKey)}`;
+  return {
+    async acceptedId(provider, dedupeKey, id) {
+      const cached = await options.cache.match(url(provider, dedupeKey));
+      if (cached) return cached.text();
+      return (await findEventStatus(options.db, id)) === "processed" ? id : null;
+    },
+    markAccepted: (provider, dedupeKey, id) =>
+      options.cache.put(
+        url(provider, dedupeKey),
+        new Response(id, { headers: { "cache-control": `max-age=${options.ttlSeconds}` } }),
+      ),
+  };
 }

@@ -6,7 +6,7 @@ import { log, warnOnce } from "../log";
 import { getProvider } from "../providers/registry";
 import { type Delivery, isParseFailure } from "../providers/types";
 import { decodeBody, isUsableDedupeKey } from "./decode";
-import { findAcceptedId, markAccepted } from "./dedupe";
+import { type DedupeFastPath, edgeFastPath, kvFastPath } from "./dedupe";
 import { enqueueEvent, gatewayEventId } from "./enqueue";
 import { readBodyWithinLimit } from "./read-body";
 
@@ -92,13 +92,23 @@ export function ingestHandler(now: Clock) {
 
     const { dedupeKey } = parsed;
     const id = await gatewayEventId(provider.name, dedupeKey);
+    const fastPath: DedupeFastPath =
+      config.DEDUPE_MODE === "kv"
+        ? kvFastPath(c.env.DEDUPE_KV, config.DEDUPE_TTL_SECONDS)
+        : edgeFastPath({
+            cache: caches.default,
+            db: c.env.DB,
+            origin: new URL(c.req.url).origin,
+            ttlSeconds: config.DEDUPE_TTL_SECONDS,
+          });
     try {
-      if (await findAcceptedId(c.env.DEDUPE_KV, provider.name, dedupeKey)) {
-        outcome(200, "duplicate", { dedupeKey, id });
-        return c.json({ status: "duplicate", id }, 200);
+      const knownId = await fastPath.acceptedId(provider.name, dedupeKey, id);
+      if (knownId) {
+        outcome(200, "duplicate", { dedupeKey, id: knownId });
+        return c.json({ status: "duplicate", id: knownId }, 200);
       }
     } catch (error) {
-      // KV is only the fast path: without it the consumer's D1 unique key still dedupes.
+      // Only the fast path failed: the consumer's D1 primary key still dedupes.
       log("warn", "dedupe lookup failed; enqueueing anyway", {
         provider: provider.name,
         dedupeKey,
@@ -124,7 +134,7 @@ export function ingestHandler(now: Clock) {
     }
 
     c.executionCtx.waitUntil(
-      markAccepted(c.env.DEDUPE_KV, provider.name, dedupeKey, id, config.DEDUPE_TTL_SECONDS).catch((error) =>
+      fastPath.markAccepted(provider.name, dedupeKey, id).catch((error) =>
         // The event is already safe in the queue; a missing mark only costs a consumer-side dedupe.
         log("warn", "dedupe mark failed", { provider: provider.name, dedupeKey, error: String(error) }),
       ),

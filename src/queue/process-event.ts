@@ -4,7 +4,6 @@ import { reviveEffects, scheduleEffect } from "../effects/ledger";
 import type { EffectRegistry } from "../effects/registry";
 import { runOwedEffects } from "../effects/runner";
 import { deleteBlob, findEventStatus, getEvent, loadBlob, recordEvent, setEventOutcome } from "../events/store";
-import { markAccepted } from "../ingest/dedupe";
 import { log } from "../log";
 import { getProvider } from "../providers/registry";
 import { backoffSeconds } from "./backoff";
@@ -46,11 +45,6 @@ export async function processEventMessage(
 
   // The authoritative dedupe: the event's id is derived from (provider, dedupe key).
   if (!message.replay && (await findEventStatus(db, message.id)) === "processed") {
-    if (config.DEDUPE_KV_MODE === "on-duplicate") {
-      await markAccepted(env.DEDUPE_KV, provider.name, message.dedupeKey, message.id, config.DEDUPE_TTL_SECONDS).catch(
-        (error) => log("warn", "dedupe mark failed", { id: message.id, error: String(error) }),
-      );
-    }
     log("info", "duplicate event skipped", { id: message.id, provider: provider.name, dedupeKey: message.dedupeKey });
     return { kind: "ack", note: "duplicate" };
   }
@@ -70,36 +64,30 @@ export async function processEventMessage(
     payloadJson,
     now,
   });
-  const forward = config.FORWARD_URL
-    ? [
-        scheduleEffect(
-          db,
-          { id: `${FORWARD_EFFECT}:${message.id}`, eventId: message.id, name: FORWARD_EFFECT },
-          undefined,
-          now,
-        ),
-      ]
-    : [];
-  const handlers = deps.registry
-    .for(provider.name, message.type)
-    .map((effect) =>
-      scheduleEffect(
-        db,
-        { id: `${plan.onceKey}:${effect.name}`, eventId: message.id, name: effect.name },
-        plan.effectCondition,
-        now,
-      ),
-    );
+  const nowMs = deps.now();
+  const effects = [
+    ...deps.registry
+      .for(provider.name, message.type)
+      .map((effect) => ({ id: `${plan.onceKey}:${effect.name}`, name: effect.name, condition: plan.effectCondition })),
+    ...(config.FORWARD_URL
+      ? [{ id: `${FORWARD_EFFECT}:${message.id}`, name: FORWARD_EFFECT, condition: undefined }]
+      : []),
+  ];
   // Order matters: state first (effect gates read it), then effects, then the event row,
   // whose status reads the effects. D1 runs a batch as one transaction.
-  await db.batch([
+  const results = await db.batch([
     ...plan.statements,
-    ...handlers,
-    ...forward,
+    ...effects.map((effect) =>
+      scheduleEffect(db, { id: effect.id, eventId: message.id, name: effect.name }, effect.condition, nowMs),
+    ),
     ...(message.replay ? [reviveEffects(db, message.id, now)] : []),
     recordEvent(db, message, payloadJson, now),
     ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
   ]);
+  // An effect whose insert took (one row changed) was born claimed by this consumer.
+  const claimed = new Set(
+    effects.filter((_, i) => results[plan.statements.length + i]?.meta.changes === 1).map((effect) => effect.id),
+  );
 
   const result = await runOwedEffects({
     db,
@@ -121,6 +109,7 @@ export async function processEventMessage(
         : undefined,
     timeouts: { effectMs: config.EFFECT_TIMEOUT_MS, forwardMs: config.FORWARD_TIMEOUT_MS },
     nowMs: deps.now,
+    claimed,
   });
   if (result.done) {
     if (result.ran > 0) await setEventOutcome(db, message.id, { status: "processed", lastError: null }, now);

@@ -1,0 +1,145 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { consume, countingRegistry } from "./support/consumer";
+import { deliver } from "./support/gateway";
+import { type Meter, meteredD1, meteredKv, meteredQueue, newMeter } from "./support/metered";
+import { novaEvent, nuveiWebhook, nuvouchApprovalEvent } from "./support/payloads";
+
+// The billable operations of one accepted delivery, counted on the real local bindings
+// (D1's own rows_read / rows_written, which count index rows as D1 bills them), then
+// priced at Cloudflare's list prices (Workers Paid, beyond the included usage, USD).
+const PRICE_PER_MILLION = {
+  workerRequest: 0.3,
+  kvRead: 0.5,
+  kvWrite: 5.0,
+  queueOperation: 0.4,
+  d1RowRead: 0.001,
+  d1RowWritten: 1.0,
+};
+// A message is written, read and deleted: three operations (each per 64 KB).
+const QUEUE_OPERATIONS_PER_MESSAGE = 3;
+// wrangler.toml's max_batch_size: one consumer invocation per full batch.
+const BATCH_SIZE = 10;
+
+interface Scenario {
+  name: string;
+  payload: () => object;
+  provider: "nova" | "nuvei" | "nuvouch";
+}
+
+const scenarios: Scenario[] = [
+  { name: "Nova event (no state)", provider: "nova", payload: () => novaEvent() },
+  {
+    name: "Nuvei status (transaction row)",
+    provider: "nuvei",
+    payload: () => nuveiWebhook("approved", { transactionId: crypto.randomUUID() }),
+  },
+  {
+    name: "Nuvouch approval (state + effect)",
+    provider: "nuvouch",
+    payload: () => nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: crypto.randomUUID() }),
+  },
+];
+
+async function measure(scenario: Scenario, mode: "edge" | "kv", count: number, duplicateEvery = 0) {
+  const meter = newMeter();
+  const meteredEnv = {
+    ...env,
+    DEDUPE_MODE: mode,
+    DEDUPE_KV: meteredKv(env.DEDUPE_KV, meter),
+    DB: meteredD1(env.DB, meter),
+    EVENTS_QUEUE: meteredQueue(env.EVENTS_QUEUE, meter),
+  } as Env;
+  const { registry } = countingRegistry();
+  const sent: unknown[] = [];
+  const capture = {
+    ...meteredEnv,
+    EVENTS_QUEUE: {
+      send: async (m: unknown, o?: QueueSendOptions) => {
+        sent.push(m);
+        return meteredEnv.EVENTS_QUEUE.send(m, o);
+      },
+    },
+  } as unknown as Env;
+  let requests = 0;
+  for (let i = 0; i < count; i++) {
+    const body = JSON.stringify(scenario.payload());
+    await deliver(scenario.provider, body, { env: capture });
+    requests++;
+    await consume(sent.splice(0), { env: meteredEnv, registry });
+    if (duplicateEvery && i % duplicateEvery === 0) {
+      await deliver(scenario.provider, body, { env: capture });
+      requests++;
+      await consume(sent.splice(0), { env: meteredEnv, registry });
+    }
+  }
+  return price(meter, requests, count);
+}
+
+function price(meter: Meter, requests: number, deliveries: number) {
+  const perDelivery = (n: number) => n / deliveries;
+  const lines = {
+    "worker requests (ingest)": perDelivery(requests) * PRICE_PER_MILLION.workerRequest,
+    "consumer invocations": (perDelivery(meter.queueMessages) / BATCH_SIZE) * PRICE_PER_MILLION.workerRequest,
+    "KV reads": perDelivery(meter.kvReads) * PRICE_PER_MILLION.kvRead,
+    "KV writes": perDelivery(meter.kvWrites) * PRICE_PER_MILLION.kvWrite,
+    "queue operations":
+      perDelivery(meter.queueMessages) * QUEUE_OPERATIONS_PER_MESSAGE * PRICE_PER_MILLION.queueOperation,
+    "D1 rows read": perDelivery(meter.d1RowsRead) * PRICE_PER_MILLION.d1RowRead,
+    "D1 rows written": perDelivery(meter.d1RowsWritten) * PRICE_PER_MILLION.d1RowWritten,
+  };
+  const total = Object.values(lines).reduce((a, b) => a + b, 0);
+  const ops = {
+    kvReads: perDelivery(meter.kvReads),
+    kvWrites: perDelivery(meter.kvWrites),
+    queueMessages: perDelivery(meter.queueMessages),
+    d1RowsRead: perDelivery(meter.d1RowsRead),
+    d1RowsWritten: perDelivery(meter.d1RowsWritten),
+  };
+  return { lines, total, ops };
+}
+
+const fmt = (n: number) => `$${n.toFixed(3)}`;
+
+describe("cost per million accepted deliveries", () => {
+  it("measures every scenario in both dedupe modes and keeps the default under $4", async () => {
+    // Delivery logs would bury the table: silence them while measuring.
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const rows: string[] = [];
+    const totals: Record<string, number> = {};
+    const rowsWritten: Record<string, number> = {};
+    for (const scenario of scenarios) {
+      for (const mode of ["edge", "kv"] as const) {
+        const { total, ops, lines } = await measure(scenario, mode, 20);
+        totals[`${scenario.provider}:${mode}`] = total;
+        rowsWritten[`${scenario.provider}:${mode}`] = ops.d1RowsWritten;
+        rows.push(
+          `${scenario.name.padEnd(34)} ${mode.padEnd(5)} ${fmt(total).padStart(8)}  ` +
+            `KV r/w ${ops.kvReads.toFixed(2)}/${ops.kvWrites.toFixed(2)}  queue msgs ${ops.queueMessages.toFixed(2)}  ` +
+            `D1 rows r/w ${ops.d1RowsRead.toFixed(1)}/${ops.d1RowsWritten.toFixed(1)}  ` +
+            `(D1 writes ${fmt(lines["D1 rows written"])}, queue ${fmt(lines["queue operations"])})`,
+        );
+      }
+    }
+    const withDuplicates = await measure(scenarios[0] as Scenario, "edge", 20, 10);
+    rows.push(`Nova, 10% re-sent                   edge  ${fmt(withDuplicates.total).padStart(8)}`);
+    console.info(`\ncost per million deliveries at list prices (CPU time excluded)\n${rows.join("\n")}\n`);
+
+    // The default (edge) holds the $4 target for an event that drives no state. Every row
+    // written is $1 per million: an event is 2 (its row and the listing index), a Nuvei
+    // status adds its transaction row, an approval its state, effect and settlement rows.
+    expect(totals["nova:edge"]).toBeLessThanOrEqual(4);
+    expect(rowsWritten).toEqual({
+      "nova:edge": 2,
+      "nova:kv": 2,
+      "nuvei:edge": 3,
+      "nuvei:kv": 3,
+      "nuvouch:edge": 7,
+      "nuvouch:kv": 7,
+    });
+    // KV mode pays a read and a $5-per-million write on every delivery.
+    expect((totals["nova:kv"] as number) - (totals["nova:edge"] as number)).toBeCloseTo(5.5, 5);
+    // A re-sent delivery costs the edge path a request and no queue operation.
+    expect(withDuplicates.ops.queueMessages).toBe(1);
+  });
+});
