@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { adminApi } from "./admin/routes";
+import { dashboard } from "./dashboard";
 import { errorBody } from "./http/errors";
 import { type Clock, ingestHandler } from "./ingest/route";
 import { log } from "./log";
@@ -20,6 +21,7 @@ export function createApp(options: AppOptions = {}) {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.all("/webhooks/:provider", ingestHandler(now));
   app.route("/api", adminApi({ now, client: options.nuvouchClient }));
+  app.route("/dashboard", dashboard());
 
   app.notFound((c) => c.json(errorBody("not_found"), 404));
   app.onError((error, c) => {

@@ -9,6 +9,7 @@ import { getTransaction } from "../providers/nuvei/store";
 import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
 import { providerNames } from "../providers/registry";
 import { requireAdminToken } from "./auth";
+import { statsApi } from "./stats";
 import { zodValidate } from "./validate";
 
 const ListQuery = z.object({
@@ -30,6 +31,7 @@ const ListQuery = z.object({
 export function adminApi(options: NuvouchRouteOptions) {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", requireAdminToken);
+  api.route("/stats", statsApi());
 
   api.get("/events", zodValidate("query", ListQuery), async (c) => {
     const query = c.req.valid("query");

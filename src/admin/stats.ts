@@ -1,0 +1,92 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { providerNames } from "../providers/registry";
+import { zodValidate } from "./validate";
+
+/** Each window's length and the bucket width that keeps a chart at ≤ 96 bars. */
+export const STATS_WINDOWS = {
+  "15m": { minutes: 15, bucketMinutes: 1 },
+  "1h": { minutes: 60, bucketMinutes: 1 },
+  "6h": { minutes: 360, bucketMinutes: 5 },
+  "24h": { minutes: 1440, bucketMinutes: 15 },
+} as const;
+type WindowName = keyof typeof STATS_WINDOWS;
+
+const StatsQuery = z.object({
+  window: z
+    .enum(Object.keys(STATS_WINDOWS) as [WindowName, ...WindowName[]])
+    .optional()
+    .default("1h"),
+  /** The window's end (exclusive), default now; lets an operator look back at an incident. */
+  end: z.iso.datetime().optional(),
+});
+
+interface BucketRow {
+  bucket: number;
+  provider: string;
+  total: number;
+  retrying: number;
+  dead: number;
+}
+
+/**
+ * `GET /api/stats?window=15m|1h|6h|24h&end=<ISO>`: events received in the window, counted per
+ * provider and time bucket with their current status. Failed = `retrying` + `dead`.
+ * Mounted inside the operator API, so it is behind the same bearer token.
+ */
+export function statsApi() {
+  const api = new Hono<{ Bindings: Env }>();
+  api.get("/", zodValidate("query", StatsQuery), async (c) => {
+    const query = c.req.valid("query");
+    const { minutes, bucketMinutes } = STATS_WINDOWS[query.window];
+    const bucketMs = bucketMinutes * 60_000;
+    const endMs = query.end === undefined ? Date.now() : Date.parse(query.end);
+    // Whole buckets: `end` rounded up to a bucket boundary, so the current bucket is included.
+    const to = Math.ceil(endMs / bucketMs) * bucketMs;
+    const from = to - minutes * 60_000;
+    const bucketSeconds = bucketMs / 1000;
+    // received_at is always toISOString() text, so the range is a plain index range scan.
+    const { results } = await c.env.DB.prepare(
+      `SELECT (CAST(strftime('%s', received_at) AS INTEGER) / CAST(?3 AS INTEGER)) * CAST(?3 AS INTEGER) AS bucket,
+              provider,
+              COUNT(*) AS total,
+              SUM(status = 'retrying') AS retrying,
+              SUM(status = 'dead') AS dead
+       FROM events
+       WHERE received_at >= ?1 AND received_at < ?2
+       GROUP BY bucket, provider
+       ORDER BY bucket, provider`,
+    )
+      .bind(new Date(from).toISOString(), new Date(to).toISOString(), bucketSeconds)
+      .all<BucketRow>();
+
+    const totals = new Map(providerNames.map((name) => [name, { total: 0, retrying: 0, dead: 0 }]));
+    const buckets = results.map((row) => {
+      const sum = totals.get(row.provider) ?? { total: 0, retrying: 0, dead: 0 };
+      sum.total += row.total;
+      sum.retrying += row.retrying;
+      sum.dead += row.dead;
+      totals.set(row.provider, sum);
+      return {
+        start: new Date(row.bucket * 1000).toISOString(),
+        provider: row.provider,
+        total: row.total,
+        retrying: row.retrying,
+        dead: row.dead,
+      };
+    });
+    return c.json({
+      window: query.window,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      bucketSeconds,
+      buckets,
+      providers: [...totals].map(([provider, sum]) => ({
+        provider,
+        ...sum,
+        failureRate: sum.total === 0 ? 0 : (sum.retrying + sum.dead) / sum.total,
+      })),
+    });
+  });
+  return api;
+}
