@@ -336,6 +336,14 @@ describe("faults", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("does not wait on a dedupe store that hangs: queued after the lookup's budget", async () => {
+    const hanging = { get: () => new Promise(() => {}), put: async () => {} } as unknown as KVNamespace;
+    const { env: testEnv, sent } = recordingEnv({ DEDUPE_KV: hanging, DEDUPE_MODE: "kv" } as Partial<Env>);
+    const response = await deliver("nova", novaEvent(), { env: testEnv });
+    expect(response.status).toBe(202);
+    expect(sent).toHaveLength(1);
+  });
+
   it("kv mode: still verifies and enqueues when the KV lookup throws", async () => {
     const kv = {
       get: async () => {

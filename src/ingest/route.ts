@@ -11,6 +11,20 @@ import { enqueueEvent, gatewayEventId } from "./enqueue";
 import { readBodyWithinLimit } from "./read-body";
 
 export type Clock = () => number;
+
+// Nova wants a 2xx within 10 s: a slow dedupe store must not spend that budget. Past it,
+// the delivery is queued and the consumer dedupes it.
+const FAST_PATH_BUDGET_MS = 1500;
+
+function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`dedupe lookup took over ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
 type Env_ = { Bindings: Env };
 
 /**
@@ -102,7 +116,7 @@ export function ingestHandler(now: Clock) {
             ttlSeconds: config.DEDUPE_TTL_SECONDS,
           });
     try {
-      const knownId = await fastPath.acceptedId(provider.name, dedupeKey, id);
+      const knownId = await withinBudget(fastPath.acceptedId(provider.name, dedupeKey, id), FAST_PATH_BUDGET_MS);
       if (knownId) {
         outcome(200, "duplicate", { dedupeKey, id: knownId });
         return c.json({ status: "duplicate", id: knownId }, 200);
