@@ -12,12 +12,12 @@ if (!existsSync(".dev.vars")) {
 }
 
 const passThrough = process.argv.slice(2);
-const valueOf = (flag) => {
+const flagValue = (flag) => {
   const i = passThrough.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
   if (i < 0) return undefined;
   return passThrough[i].includes("=") ? passThrough[i].split("=")[1] : passThrough[i + 1];
 };
-const persist = valueOf("--persist-to");
+const persist = flagValue("--persist-to");
 const migrate = spawnSync(
   "wrangler",
   ["d1", "migrations", "apply", "DB", "--local", ...(persist ? ["--persist-to", persist] : [])],
@@ -31,7 +31,7 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const children = [];
 if (process.env.FAKE_NUVOUCH !== "0") {
-  const gateway = `http://127.0.0.1:${valueOf("--port") ?? "8787"}`;
+  const gateway = `http://127.0.0.1:${flagValue("--port") ?? "8787"}`;
   children.push(spawn("node", ["scripts/fake-nuvouch/cli.ts", "--gateway", gateway], { env, stdio: "inherit" }));
 }
 const dev = spawn("wrangler", ["dev", ...passThrough], { env, stdio: "inherit" });

@@ -67,25 +67,7 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
               <h2 id="dead-title">
                 Dead letters <span id="dead-count" class="count" />
               </h2>
-              <table id="dead-table">
-                <thead>
-                  <tr>
-                    <th>Received</th>
-                    <th>Provider</th>
-                    <th>Type</th>
-                    <th>Status</th>
-                    <th class="num">Attempts</th>
-                    <th>Last error</th>
-                  </tr>
-                </thead>
-                <tbody id="dead-body" />
-              </table>
-              <p id="dead-empty" class="empty" hidden>
-                No dead letters.
-              </p>
-              <button id="dead-more" class="more" type="button" hidden>
-                Load more
-              </button>
+              <EventTable name="dead" empty="No dead letters." />
             </section>
 
             <section id="stats" class="card" aria-labelledby="stats-title">
@@ -162,25 +144,7 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
                   Clear
                 </button>
               </form>
-              <table id="events-table">
-                <thead>
-                  <tr>
-                    <th>Received</th>
-                    <th>Provider</th>
-                    <th>Type</th>
-                    <th>Status</th>
-                    <th class="num">Attempts</th>
-                    <th>Last error</th>
-                  </tr>
-                </thead>
-                <tbody id="events-body" />
-              </table>
-              <p id="events-empty" class="empty" hidden>
-                No events match.
-              </p>
-              <button id="events-more" class="more" type="button" hidden>
-                Load more
-              </button>
+              <EventTable name="events" empty="No events match." />
             </section>
           </div>
         </main>
@@ -224,5 +188,32 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
         <script nonce={nonce} dangerouslySetInnerHTML={{ __html: CLIENT_SCRIPT }} />
       </body>
     </html>
+  );
+}
+
+/** A list of events filled by the client script: `<name>-body`, `-empty` and `-more`. */
+function EventTable({ name, empty }: { name: string; empty: string }) {
+  return (
+    <>
+      <table id={`${name}-table`}>
+        <thead>
+          <tr>
+            <th>Received</th>
+            <th>Provider</th>
+            <th>Type</th>
+            <th>Status</th>
+            <th class="num">Attempts</th>
+            <th>Last error</th>
+          </tr>
+        </thead>
+        <tbody id={`${name}-body`} />
+      </table>
+      <p id={`${name}-empty`} class="empty" hidden>
+        {empty}
+      </p>
+      <button id={`${name}-more`} class="more" type="button" hidden>
+        Load more
+      </button>
+    </>
   );
 }

@@ -26,8 +26,8 @@ export function findEventStatus(db: D1Database, id: string): Promise<EventStatus
  * effect inserts in the batch, so it sees them.
  */
 export function recordEvent(db: D1Database, message: EventMessage, payload: string, now: string): D1PreparedStatement {
-  return db
-    .prepare(
+  return bindMessage(
+    db.prepare(
       `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error,
                            received_at, occurred_at, updated_at)
        VALUES (?1, ?2, ?3, ?4, ?5,
@@ -37,17 +37,47 @@ export function recordEvent(db: D1Database, message: EventMessage, payload: stri
        ON CONFLICT (id) DO UPDATE SET
          status = excluded.status, attempts = events.attempts + 1, updated_at = excluded.updated_at,
          last_error = CASE WHEN excluded.status = 'processed' THEN NULL ELSE events.last_error END`,
-    )
-    .bind(
-      message.id,
-      message.provider,
-      message.dedupeKey,
-      message.type,
-      payload,
-      message.receivedAt,
-      message.occurredAt,
-      now,
-    );
+    ),
+    message,
+    payload,
+    now,
+  );
+}
+
+/** For the dead-letter consumer: marks the event dead, recording it first if it never was. */
+export function recordDeadEvent(
+  db: D1Database,
+  message: EventMessage,
+  payload: string,
+  now: string,
+): D1PreparedStatement {
+  return bindMessage(
+    db.prepare(
+      `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error,
+                           received_at, occurred_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, 'dead', 0, 'retries exhausted before the event was recorded', ?6, ?7, ?8)
+       ON CONFLICT (id) DO UPDATE SET
+         status = 'dead', updated_at = excluded.updated_at,
+         last_error = COALESCE(events.last_error, 'retries exhausted')
+       WHERE events.status <> 'processed'`,
+    ),
+    message,
+    payload,
+    now,
+  );
+}
+
+function bindMessage(statement: D1PreparedStatement, message: EventMessage, payload: string, now: string) {
+  return statement.bind(
+    message.id,
+    message.provider,
+    message.dedupeKey,
+    message.type,
+    payload,
+    message.receivedAt,
+    message.occurredAt,
+    now,
+  );
 }
 
 export function setEventOutcome(

@@ -1,3 +1,5 @@
+import { concatBytes } from "../crypto/encoding";
+
 /**
  * Reads the body as raw bytes, counting while reading: a lying or absent Content-Length
  * (chunked) body is cut off at `limit + 1` bytes instead of being buffered whole.
@@ -19,12 +21,5 @@ export async function readBodyWithinLimit(request: Request, limit: number): Prom
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(...chunks);
 }

@@ -1,5 +1,5 @@
 import { buryEffects } from "../effects/ledger";
-import { deleteBlob, loadBlob } from "../events/store";
+import { deleteBlob, loadBlob, recordDeadEvent } from "../events/store";
 import { log } from "../log";
 import { EventMessage } from "./message";
 
@@ -19,26 +19,7 @@ export async function handleDeadLetter(body: unknown, env: Env, nowMs: number): 
   const now = new Date(nowMs).toISOString();
   const payload = message.payload ?? (message.payloadRef ? await loadBlob(db, message.payloadRef) : null) ?? "null";
   await db.batch([
-    db
-      .prepare(
-        `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error,
-                             received_at, occurred_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'dead', 0, 'retries exhausted before the event was recorded', ?6, ?7, ?8)
-         ON CONFLICT (id) DO UPDATE SET
-           status = 'dead', updated_at = excluded.updated_at,
-           last_error = COALESCE(events.last_error, 'retries exhausted')
-         WHERE events.status <> 'processed'`,
-      )
-      .bind(
-        message.id,
-        message.provider,
-        message.dedupeKey,
-        message.type,
-        payload,
-        message.receivedAt,
-        message.occurredAt,
-        now,
-      ),
+    recordDeadEvent(db, message, payload, now),
     buryEffects(db, message.id, now),
     ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
   ]);
