@@ -12,6 +12,8 @@ const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 
 export interface DevGateway {
   url: string;
+  /** The throwaway local state folder (`--persist-to`), e.g. for `wrangler d1 execute`. */
+  persistDir: string;
   /** The dev-only secrets the gateway was started with. */
   secrets: Record<string, string>;
   /** Everything wrangler dev printed so far (the worker's JSON logs included). */
@@ -114,7 +116,7 @@ export async function startDevGateway(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, secrets: devSecrets(), logs: () => output, stop };
+  return { url, persistDir: persist, secrets: devSecrets(), logs: () => output, stop };
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */

@@ -1,0 +1,128 @@
+// `npm run bench:drain`: how fast the queue consumer turns accepted deliveries into
+// committed D1 rows, next to how fast ingest accepts them, under one real `wrangler dev`
+// (the local queue, batch size and timeout of wrangler.toml). Prints numbers; asserts none.
+//
+// N distinct signed Nova deliveries are sent with bounded concurrency to 127.0.0.1; then
+// the local D1 is read until every event is recorded. Accept-to-commit is the event row's
+// updated_at (the consumer's commit) minus its received_at (ingest), both the worker's clock.
+import { cpus } from "node:os";
+import { type DevGateway, startDevGateway } from "../e2e/support/dev-gateway.ts";
+import { buildPayload, newStory } from "../scripts/simulator/payloads.ts";
+import { signatureHeaders } from "../scripts/simulator/sign.ts";
+
+const N = Number(process.env.BENCH_DRAIN_N ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_DRAIN_CONCURRENCY ?? 32);
+const DRAIN_TIMEOUT_MS = 180_000;
+const BATCH_TIMEOUT_S = 1; // wrangler.toml [[queues.consumers]] max_batch_timeout
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+interface Listed {
+  events: { id: string; status: string; receivedAt: string }[];
+  nextCursor: string | null;
+}
+
+/** Every processed event, through the operator API (the D1 file is locked by wrangler dev). */
+async function processedEvents(gateway: DevGateway): Promise<Listed["events"]> {
+  const headers = { authorization: `Bearer ${gateway.secrets.ADMIN_API_TOKEN}` };
+  const all: Listed["events"] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = `status=processed&limit=200${cursor ? `&cursor=${cursor}` : ""}`;
+    const page = (await (await fetch(`${gateway.url}/api/events?${query}`, { headers })).json()) as Listed;
+    all.push(...page.events);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+async function committedAt(gateway: DevGateway, ids: string[]): Promise<Map<string, number>> {
+  const headers = { authorization: `Bearer ${gateway.secrets.ADMIN_API_TOKEN}` };
+  const out = new Map<string, number>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++] as string;
+        const event = (await (await fetch(`${gateway.url}/api/events/${id}`, { headers })).json()) as {
+          updatedAt: string;
+        };
+        out.set(id, Date.parse(event.updatedAt));
+      }
+    }),
+  );
+  return out;
+}
+
+async function main() {
+  let gateway: DevGateway | undefined;
+  const stop = async () => {
+    await gateway?.stop();
+  };
+  process.on("SIGINT", () => void stop().then(() => process.exit(130)));
+  try {
+    gateway = await startDevGateway();
+    const secret = gateway.secrets.NOVA_WEBHOOK_SECRET as string;
+    const bodies = Array.from({ length: N }, () =>
+      JSON.stringify(buildPayload("nova", "payment.succeeded", newStory({}))),
+    );
+
+    const started = performance.now();
+    let next = 0;
+    let failures = 0;
+    const url = `${gateway.url}/webhooks/nova`;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++] as string;
+          const headers = {
+            "content-type": "application/json",
+            ...signatureHeaders("nova", new TextEncoder().encode(body), secret, Math.floor(Date.now() / 1000)),
+          };
+          const response = await fetch(url, { method: "POST", body, headers });
+          if (response.status !== 202) failures++;
+          await response.body?.cancel();
+        }
+      }),
+    );
+    const ingestSeconds = (performance.now() - started) / 1000;
+
+    let events: Listed["events"] = [];
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    for (;;) {
+      events = await processedEvents(gateway);
+      if (events.length >= N - failures || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const commits = await committedAt(
+      gateway,
+      events.map((e) => e.id),
+    );
+    const received = events.map((e) => Date.parse(e.receivedAt));
+    const committed = events.map((e) => commits.get(e.id) as number);
+    const latencies = events.map((_, i) => (committed[i] as number) - (received[i] as number)).sort((a, b) => a - b);
+    const drainSeconds = (Math.max(...committed) - Math.min(...received)) / 1000;
+    const rows = events;
+    const ingestRate = (N - failures) / ingestSeconds;
+    const drainRate = rows.length / drainSeconds;
+
+    console.log(`bench:drain  ${new Date().toISOString()}  ${cpus().length} cores, ${cpus()[0]?.model ?? "?"}`);
+    console.log(`deliveries        ${N} distinct Nova events, concurrency ${CONCURRENCY}, non-202: ${failures}`);
+    console.log(`ingest rate       ${ingestRate.toFixed(0)} deliveries/s  (${ingestSeconds.toFixed(2)} s)`);
+    console.log(
+      `drain rate        ${drainRate.toFixed(0)} events/s committed  (${rows.length} in ${drainSeconds.toFixed(2)} s)`,
+    );
+    console.log(`drain / ingest    ${(drainRate / ingestRate).toFixed(2)}  (target ≥ 1.00: no backlog growth)`);
+    console.log(
+      `accept→commit     p50 ${quantile(latencies, 0.5)} ms  p95 ${quantile(latencies, 0.95)} ms  p99 ${quantile(latencies, 0.99)} ms  max ${latencies.at(-1)} ms` +
+        `  (target p95 ≤ ${BATCH_TIMEOUT_S * 1000 + 500} ms)`,
+    );
+    if (rows.length < N - failures)
+      console.log(`NOT DRAINED: ${rows.length} of ${N - failures} after ${DRAIN_TIMEOUT_MS / 1000} s`);
+  } finally {
+    await stop();
+  }
+}
+
+await main();
