@@ -266,6 +266,8 @@ describe("faults", () => {
     expect(await effectRows({ eventId: message.id })).toEqual([
       expect.objectContaining({ status: "done", attempts: 1 }),
     ]);
+    // The loser's "running elsewhere" never turns the winner's processed event back.
+    expect(await eventRow(message.id)).toMatchObject({ status: "processed" });
   });
 
   it("exhausted retries reach the DLQ consumer, which marks the event and its effect dead; replay revives them", async () => {

@@ -86,10 +86,15 @@ export function setEventOutcome(
   outcome: { status: EventStatus; lastError: string | null },
   now: string,
 ): Promise<D1Result> {
-  return db
-    .prepare("UPDATE events SET status = ?2, last_error = ?3, updated_at = ?4 WHERE id = ?1")
-    .bind(id, outcome.status, outcome.lastError, now)
-    .run();
+  return (
+    db
+      // A consumer that lost a race to a twin must not turn the winner's `processed` back.
+      .prepare(
+        "UPDATE events SET status = ?2, last_error = ?3, updated_at = ?4 WHERE id = ?1 AND NOT (status = 'processed' AND ?2 = 'retrying')",
+      )
+      .bind(id, outcome.status, outcome.lastError, now)
+      .run()
+  );
 }
 
 export function getEvent(db: D1Database, id: string): Promise<EventRow | null> {
