@@ -1,0 +1,140 @@
+// Small helpers the end-to-end tests share: signed deliveries in, operator API out
+// (contract §7), and a bounded-concurrency loop so no test floods a 2-core runner.
+import type { ProviderName } from "../../scripts/simulator/payloads.ts";
+import { SECRET_BINDINGS, signatureHeaders } from "../../scripts/simulator/sign.ts";
+import type { DevGateway } from "./dev-gateway.ts";
+
+/** One row of `GET /api/events`. */
+export interface ApiEvent {
+  id: string;
+  provider: string;
+  type: string;
+  dedupeKey: string;
+  status: "processed" | "retrying" | "dead";
+  receivedAt: string;
+  occurredAt: string | null;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** One row of the effects ledger, as `GET /api/events/:id` shows it. */
+export interface ApiEffect {
+  id: string;
+  name: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+}
+
+export type ApiEventDetail = ApiEvent & { effects: ApiEffect[]; payload: unknown; updatedAt: string };
+
+export interface Answer {
+  status: number;
+  body: { status?: string; id?: string; error?: { code?: string } };
+}
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+export function adminHeaders(gateway: DevGateway): Record<string, string> {
+  return { authorization: `Bearer ${gateway.secrets.ADMIN_API_TOKEN}` };
+}
+
+/** GET an operator route: the status and the parsed JSON body (undefined when not JSON). */
+export async function adminGet<T>(gateway: DevGateway, path: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${gateway.url}${path}`, {
+    headers: adminHeaders(gateway),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body: body as T };
+}
+
+export async function adminPost(gateway: DevGateway, path: string, json?: unknown): Promise<Response> {
+  return fetch(`${gateway.url}${path}`, {
+    method: "POST",
+    headers: { ...adminHeaders(gateway), ...(json === undefined ? {} : { "content-type": "application/json" }) },
+    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+}
+
+/** `GET /api/events/:id`, or undefined while the consumer has not recorded it yet. */
+export async function getEvent(gateway: DevGateway, id: string): Promise<ApiEventDetail | undefined> {
+  const { status, body } = await adminGet<ApiEventDetail>(gateway, `/api/events/${encodeURIComponent(id)}`);
+  if (status === 404) return undefined;
+  if (status !== 200) throw new Error(`GET /api/events/${id} answered ${status}`);
+  return body;
+}
+
+/**
+ * Every event matching `filters`, newest first, following `nextCursor` (limit 200 a page).
+ * Bounded: more than `maxPages` pages is an error, not an endless loop.
+ */
+export async function listAllEvents(
+  gateway: DevGateway,
+  filters: Record<string, string> = {},
+  maxPages = 50,
+): Promise<ApiEvent[]> {
+  const events: ApiEvent[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < maxPages; page++) {
+    const query = new URLSearchParams({ ...filters, limit: "200", ...(cursor ? { cursor } : {}) });
+    const { status, body } = await adminGet<{ events: ApiEvent[]; nextCursor: string | null }>(
+      gateway,
+      `/api/events?${query}`,
+    );
+    if (status !== 200) throw new Error(`GET /api/events?${query} answered ${status}`);
+    events.push(...body.events);
+    cursor = body.nextCursor;
+    if (cursor === null) return events;
+  }
+  throw new Error(`GET /api/events did not end within ${maxPages} pages`);
+}
+
+/** Signs `body` as `provider` would (contract §2), at send time, and POSTs it. */
+export async function sendSigned(
+  gateway: DevGateway,
+  provider: ProviderName,
+  body: string,
+  contentType = "application/json",
+): Promise<Answer> {
+  const bytes = new TextEncoder().encode(body);
+  const secret = gateway.secrets[SECRET_BINDINGS[provider]] as string;
+  const response = await fetch(`${gateway.url}/webhooks/${provider}`, {
+    method: "POST",
+    body: bytes,
+    headers: {
+      "content-type": contentType,
+      ...signatureHeaders(provider, bytes, secret, Math.floor(Date.now() / 1000)),
+    },
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  let parsed: Answer["body"] = {};
+  try {
+    parsed = JSON.parse(text) as Answer["body"];
+  } catch {
+    // not JSON: the status says enough
+  }
+  return { status: response.status, body: parsed };
+}
+
+/** Maps `items` with at most `limit` calls in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>) {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
