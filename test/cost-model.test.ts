@@ -19,7 +19,7 @@ const PRICE_PER_MILLION = {
 // A message is written, read and deleted: three operations (each per 64 KB).
 const QUEUE_OPERATIONS_PER_MESSAGE = 3;
 // wrangler.toml's max_batch_size: one consumer invocation per full batch.
-const BATCH_SIZE = 10;
+const BATCH_SIZE = 50;
 
 interface Scenario {
   name: string;

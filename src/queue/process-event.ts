@@ -44,7 +44,8 @@ export async function processEventMessage(
   const config = getConfig(env);
 
   // The authoritative dedupe: the event's id is derived from (provider, dedupe key).
-  if (!message.replay && (await findEventStatus(db, message.id)) === "processed") {
+  const priorStatus = await findEventStatus(db, message.id);
+  if (!message.replay && priorStatus === "processed") {
     log("info", "duplicate event skipped", { id: message.id, provider: provider.name, dedupeKey: message.dedupeKey });
     return { kind: "ack", note: "duplicate" };
   }
@@ -88,6 +89,13 @@ export async function processEventMessage(
   const claimed = new Set(
     effects.filter((_, i) => results[plan.statements.length + i]?.meta.changes === 1).map((effect) => effect.id),
   );
+
+  // A first sighting that scheduled no effect owes none: skip the ledger read (the common,
+  // cheapest path: one read, one batch).
+  if (priorStatus === null && effects.length === 0 && !message.replay) {
+    log("info", "event processed", { id: message.id, provider: provider.name, type: message.type });
+    return { kind: "ack", note: "processed" };
+  }
 
   const result = await runOwedEffects({
     db,
