@@ -7,6 +7,7 @@
 // updated_at (the consumer's commit) minus its received_at (ingest), both the worker's clock.
 import { cpus } from "node:os";
 import { type DevGateway, startDevGateway } from "../e2e/support/dev-gateway.ts";
+import { type ApiEvent, getEvent, listAllEvents, mapLimit } from "../e2e/support/operator.ts";
 import { buildPayload, newStory } from "../scripts/simulator/payloads.ts";
 import { signatureHeaders } from "../scripts/simulator/sign.ts";
 
@@ -17,43 +18,6 @@ const BATCH_TIMEOUT_S = 1; // wrangler.toml [[queues.consumers]] max_batch_timeo
 
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-
-interface Listed {
-  events: { id: string; status: string; receivedAt: string }[];
-  nextCursor: string | null;
-}
-
-/** Every processed event, through the operator API (the D1 file is locked by wrangler dev). */
-async function processedEvents(gateway: DevGateway): Promise<Listed["events"]> {
-  const headers = { authorization: `Bearer ${gateway.secrets.ADMIN_API_TOKEN}` };
-  const all: Listed["events"] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `status=processed&limit=200${cursor ? `&cursor=${cursor}` : ""}`;
-    const page = (await (await fetch(`${gateway.url}/api/events?${query}`, { headers })).json()) as Listed;
-    all.push(...page.events);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
-}
-
-async function committedAt(gateway: DevGateway, ids: string[]): Promise<Map<string, number>> {
-  const headers = { authorization: `Bearer ${gateway.secrets.ADMIN_API_TOKEN}` };
-  const out = new Map<string, number>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < ids.length) {
-        const id = ids[next++] as string;
-        const event = (await (await fetch(`${gateway.url}/api/events/${id}`, { headers })).json()) as {
-          updatedAt: string;
-        };
-        out.set(id, Date.parse(event.updatedAt));
-      }
-    }),
-  );
-  return out;
-}
 
 async function main() {
   let gateway: DevGateway | undefined;
@@ -88,19 +52,19 @@ async function main() {
     );
     const ingestSeconds = (performance.now() - started) / 1000;
 
-    let events: Listed["events"] = [];
+    let events: ApiEvent[] = [];
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     for (;;) {
-      events = await processedEvents(gateway);
+      events = await listAllEvents(gateway, { status: "processed" });
       if (events.length >= N - failures || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const commits = await committedAt(
-      gateway,
-      events.map((e) => e.id),
+    // updated_at is the consumer's commit: the detail route has it, the list does not.
+    const commits = await mapLimit(events, 16, async (e) =>
+      Date.parse((await getEvent(gateway as DevGateway, e.id))?.updatedAt ?? ""),
     );
     const received = events.map((e) => Date.parse(e.receivedAt));
-    const committed = events.map((e) => commits.get(e.id) as number);
+    const committed = commits;
     const latencies = events.map((_, i) => (committed[i] as number) - (received[i] as number)).sort((a, b) => a - b);
     const drainSeconds = (Math.max(...committed) - Math.min(...received)) / 1000;
     const rows = events;

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { buildPayload, newStory, type ProviderName } from "../scripts/simulator/payloads.ts";
 import { type DevGateway, devSecrets, eventually, startDevGateway } from "./support/dev-gateway.ts";
-import { type ApiEventDetail, getEvent, sendSigned } from "./support/operator.ts";
+import { getEvent, processedEvent, sendSigned } from "./support/operator.ts";
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -64,16 +64,7 @@ function verified(delivery: Received): Record<string, unknown> {
   return new Webhook(signingSecret()).verify(delivery.body, headers) as Record<string, unknown>;
 }
 
-async function settled(id: string, timeoutMs = 30_000): Promise<ApiEventDetail> {
-  return eventually(
-    async () => {
-      const event = await getEvent(gateway, id);
-      return event?.status === "processed" ? event : undefined;
-    },
-    timeoutMs,
-    `event ${id} processed`,
-  );
-}
+const settled = (id: string, timeoutMs?: number) => processedEvent(gateway, id, timeoutMs);
 
 describe("forwarding to FORWARD_URL under wrangler dev", () => {
   for (const [provider, event] of [

@@ -2,9 +2,9 @@
 // operator API, with the real queue consumer in between.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { buildPayload, newStory } from "../scripts/simulator/payloads.ts";
-import { SECRET_BINDINGS, signatureHeaders } from "../scripts/simulator/sign.ts";
-import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
+import { buildPayload, newStory, type ProviderName } from "../scripts/simulator/payloads.ts";
+import { type DevGateway, startDevGateway } from "./support/dev-gateway.ts";
+import { processedEvent, sendSigned } from "./support/operator.ts";
 
 let gateway: DevGateway;
 before(async () => {
@@ -14,22 +14,8 @@ after(async () => {
   await gateway?.stop();
 });
 
-const admin = () => ({ authorization: `Bearer ${gateway.secrets.ADMIN_API_TOKEN}` });
-
-async function send(provider: "nova" | "nuvei" | "nuvouch", body: string, secret?: string) {
-  const bytes = new TextEncoder().encode(body);
-  const signingSecret = secret ?? (gateway.secrets[SECRET_BINDINGS[provider]] as string);
-  const headers = {
-    "content-type": "application/json",
-    ...signatureHeaders(provider, bytes, signingSecret, Math.floor(Date.now() / 1000)),
-  };
-  return fetch(`${gateway.url}/webhooks/${provider}`, { method: "POST", body, headers });
-}
-
-async function eventStatus(id: string) {
-  const response = await fetch(`${gateway.url}/api/events/${id}`, { headers: admin() });
-  return response.ok ? ((await response.json()) as { status: string }).status : undefined;
-}
+const send = (provider: ProviderName, body: string, secret?: string) =>
+  sendSigned(gateway, provider, body, "application/json", secret);
 
 describe("the gateway under wrangler dev", () => {
   it("answers /healthz", async () => {
@@ -44,19 +30,15 @@ describe("the gateway under wrangler dev", () => {
     it(`${provider}: accepts a signed delivery, rejects a wrongly signed one, processes it through the queue`, async () => {
       const body = JSON.stringify(build());
       const forged = await send(provider, body, "not-the-secret");
-      assert.equal(forged.status, 401);
-      assert.deepEqual(await forged.json(), { error: { code: "signature_invalid" } });
+      assert.deepEqual(forged, { status: 401, body: { error: { code: "signature_invalid" } } });
 
       const accepted = await send(provider, body);
       assert.equal(accepted.status, 202);
-      const { id, status } = (await accepted.json()) as { id: string; status: string };
+      const { id, status } = accepted.body as { id: string; status: string };
       assert.equal(status, "accepted");
 
-      const duplicate = await send(provider, body);
-      assert.equal(duplicate.status, 200);
-      assert.deepEqual(await duplicate.json(), { status: "duplicate", id });
-
-      assert.equal(await eventually(() => eventStatus(id), 30_000, `event ${id} processed`), "processed");
+      assert.deepEqual(await send(provider, body), { status: 200, body: { status: "duplicate", id } });
+      assert.equal((await processedEvent(gateway, id)).status, "processed");
     });
   }
 });

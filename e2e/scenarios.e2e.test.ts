@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { loadSecrets, SECRET_BINDINGS } from "../scripts/simulator/sign.ts";
 import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
-import { type ApiEventDetail, adminGet, adminPost, getEvent, listAllEvents } from "./support/operator.ts";
+import { adminGet, adminPost, getEvent, listAllEvents, processedEvent } from "./support/operator.ts";
 import { type CliOutcome, type CliRun, runSimulator } from "./support/simulator-cli.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -44,17 +44,7 @@ function answeredId(outcome: CliOutcome): string {
   return id;
 }
 
-/** Polls until the event is recorded and settled as `processed`. */
-function processed(id: string, timeoutMs = 30_000): Promise<ApiEventDetail> {
-  return eventually(
-    async () => {
-      const event = await getEvent(gateway, id);
-      return event?.status === "processed" ? event : undefined;
-    },
-    timeoutMs,
-    `event ${id} processed`,
-  );
-}
+const processed = (id: string, timeoutMs?: number) => processedEvent(gateway, id, timeoutMs);
 
 describe("scenario nuvouch-loop: one approval decided once", () => {
   const subject = `cus_e2e_${token()}`;

@@ -2,7 +2,7 @@
 // (contract §7), and a bounded-concurrency loop so no test floods a 2-core runner.
 import type { ProviderName } from "../../scripts/simulator/payloads.ts";
 import { SECRET_BINDINGS, signatureHeaders } from "../../scripts/simulator/sign.ts";
-import type { DevGateway } from "./dev-gateway.ts";
+import { type DevGateway, eventually } from "./dev-gateway.ts";
 
 /** One row of `GET /api/events`. */
 export interface ApiEvent {
@@ -72,6 +72,18 @@ export async function getEvent(gateway: DevGateway, id: string): Promise<ApiEven
   return body;
 }
 
+/** Polls until the consumer has recorded the event and settled it as `processed`. */
+export function processedEvent(gateway: DevGateway, id: string, timeoutMs = 30_000): Promise<ApiEventDetail> {
+  return eventually(
+    async () => {
+      const event = await getEvent(gateway, id);
+      return event?.status === "processed" ? event : undefined;
+    },
+    timeoutMs,
+    `event ${id} processed`,
+  );
+}
+
 /**
  * Every event matching `filters`, newest first, following `nextCursor` (limit 200 a page).
  * Bounded: more than `maxPages` pages is an error, not an endless loop.
@@ -103,9 +115,9 @@ export async function sendSigned(
   provider: ProviderName,
   body: string,
   contentType = "application/json",
+  secret = gateway.secrets[SECRET_BINDINGS[provider]] as string,
 ): Promise<Answer> {
   const bytes = new TextEncoder().encode(body);
-  const secret = gateway.secrets[SECRET_BINDINGS[provider]] as string;
   const response = await fetch(`${gateway.url}/webhooks/${provider}`, {
     method: "POST",
     body: bytes,
