@@ -28,6 +28,12 @@ const ConfigSchema = z.object({
     .transform((value) => value?.trim() || "edge")
     .pipe(z.enum(["edge", "kv"])),
   EFFECT_TIMEOUT_MS: optionalInt(30_000, 1),
+  // Empty: keep processed events forever. A number of days (at least 7) enables the purge.
+  EVENT_RETENTION_DAYS: z
+    .string()
+    .optional()
+    .transform((value) => (value?.trim() ? Number(value.trim()) : undefined))
+    .pipe(z.number().int().min(1).optional()),
   FORWARD_TIMEOUT_MS: optionalInt(10_000, 1),
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
   FORWARD_URL: optionalText.pipe(z.url().optional()),
