@@ -1,13 +1,13 @@
 import { z } from "zod";
 import type { SecretBinding } from "./providers/types";
 
-const optionalInt = (fallback: number, min: number) =>
+const optionalInt = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .optional()
     .transform((value) => (value === undefined || value.trim() === "" ? String(fallback) : value))
     .transform(Number)
-    .pipe(z.number().int().min(min));
+    .pipe(z.number().int().min(min).max(max));
 
 const optionalText = z
   .string()
@@ -27,14 +27,16 @@ const ConfigSchema = z.object({
     .optional()
     .transform((value) => value?.trim() || "edge")
     .pipe(z.enum(["edge", "kv"])),
-  EFFECT_TIMEOUT_MS: optionalInt(30_000, 1),
+  // Both stay well under the effect lease (2 min, src/effects/ledger.ts), so a lease outlives
+  // any attempt that is still running.
+  EFFECT_TIMEOUT_MS: optionalInt(30_000, 1, 60_000),
   // Empty: keep processed events forever. A number of days (at least 7) enables the purge.
   EVENT_RETENTION_DAYS: z
     .string()
     .optional()
     .transform((value) => (value?.trim() ? Number(value.trim()) : undefined))
     .pipe(z.number().int().min(1).optional()),
-  FORWARD_TIMEOUT_MS: optionalInt(10_000, 1),
+  FORWARD_TIMEOUT_MS: optionalInt(10_000, 1, 60_000),
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
   FORWARD_URL: optionalText.pipe(z.url().optional()),
   FORWARD_SIGNING_SECRET: optionalText,

@@ -2,8 +2,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { EffectRegistry } from "../src/effects/registry";
 import worker from "../src/index";
 import { consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
+import { NOW_MS } from "./support/gateway";
 import { novaEvent, nuveiWebhook, nuvouchApprovalEvent, nuvouchConnectionEvent } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 
@@ -238,6 +240,69 @@ describe("faults", () => {
 
     await consume([message], { registry, attempts: 4 });
     expect(runs).toHaveLength(2);
+  });
+
+  it("an effect whose done mark fails is not re-run by the next delivery, only after its lease", async () => {
+    const { registry, runs } = countingRegistry();
+    const message = await messageFor(
+      "nuvouch",
+      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: ext("done_write") }),
+    );
+    // D1 refuses exactly the write that records the effect as done.
+    const flakyDb = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "prepare") {
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            if (!sql.startsWith("UPDATE effects SET status = ?2")) return statement;
+            return {
+              bind: (...values: unknown[]) =>
+                values[1] === "done"
+                  ? { run: async () => Promise.reject(new Error("D1 write failed")) }
+                  : statement.bind(...values),
+            };
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const first = await consume([message], { env: { ...env, DB: flakyDb } as Env, registry });
+    expect(first.outcomeOf(0)).toMatchObject({ retried: true });
+    expect(runs).toHaveLength(1);
+    expect(await effectRows({ eventId: message.id })).toEqual([expect.objectContaining({ status: "running" })]);
+
+    await consume([message], { registry, attempts: 2, nowMs: NOW_MS + 10_000 });
+    expect(runs).toHaveLength(1);
+    await consume([message], { registry, attempts: 3, nowMs: NOW_MS + 3 * 60_000 });
+    expect(runs).toHaveLength(2);
+    expect(await effectRows({ eventId: message.id })).toEqual([
+      expect.objectContaining({ status: "done", attempts: 2 }),
+    ]);
+  });
+
+  it("an effect that outlived its timeout keeps its lease: no second run while the first may still be going", async () => {
+    let started = 0;
+    const registry = new EffectRegistry().on("nova:slow.thing", "slow", () => {
+      started++;
+      return new Promise<void>(() => {}); // ignores its abort signal
+    });
+    const message = await messageFor("nova", novaEvent({ type: "slow.thing" }));
+    const slowEnv = { ...env, EFFECT_TIMEOUT_MS: "50" } as Env;
+    const first = await consume([message], { env: slowEnv, registry });
+    expect(first.outcomeOf(0)).toMatchObject({ retried: true });
+    expect(await effectRows({ eventId: message.id })).toEqual([
+      expect.objectContaining({
+        status: "failed",
+        last_error: expect.stringContaining("timed out"),
+        lease_until: expect.any(Number),
+      }),
+    ]);
+    await consume([message], { env: slowEnv, registry, attempts: 2, nowMs: NOW_MS + 10_000 });
+    expect(started).toBe(1);
+    await consume([message], { env: slowEnv, registry, attempts: 3, nowMs: NOW_MS + 3 * 60_000 });
+    expect(started).toBe(2);
   });
 
   it("backs off exponentially with the message's attempts", async () => {

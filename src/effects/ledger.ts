@@ -12,7 +12,10 @@ export interface EffectRow {
   lease_until: number | null;
 }
 
-/** Longer than any effect's own timeout: a `running` row older than this was abandoned. */
+/**
+ * Longer than any effect's own timeout (config caps EFFECT_TIMEOUT_MS and FORWARD_TIMEOUT_MS
+ * below it): a lease past this belongs to an attempt that was abandoned or has given up.
+ */
 export const EFFECT_LEASE_MS = 2 * 60 * 1000;
 
 /**
@@ -48,7 +51,8 @@ export function reviveEffects(db: D1Database, eventId: string, now: string): D1P
 
 export async function owedEffects(db: D1Database, eventId: string): Promise<EffectRow[]> {
   const { results } = await db
-    .prepare("SELECT * FROM effects WHERE event_id = ? AND status <> 'done' ORDER BY id")
+    // Dead effects wait for an operator replay, which revives them before this runs.
+    .prepare("SELECT * FROM effects WHERE event_id = ? AND status NOT IN ('done', 'dead') ORDER BY id")
     .bind(eventId)
     .all<EffectRow>();
   return results;
@@ -62,22 +66,30 @@ export async function claimEffect(db: D1Database, id: string, nowMs: number): Pr
   return db
     .prepare(
       `UPDATE effects SET status = 'running', attempts = attempts + 1, lease_until = ?2, updated_at = ?3
-       WHERE id = ?1 AND (status IN ('pending', 'failed') OR (status = 'running' AND lease_until < ?4))
+       WHERE id = ?1 AND status IN ('pending', 'failed', 'running') AND (lease_until IS NULL OR lease_until < ?4)
        RETURNING attempts`,
     )
     .bind(id, nowMs + EFFECT_LEASE_MS, new Date(nowMs).toISOString(), nowMs)
     .first<number>("attempts");
 }
 
+/**
+ * Settles an attempt. A failure whose handler may still be running (it outlived its timeout)
+ * keeps its lease, so nobody runs the effect again until the lease has expired.
+ */
 export function finishEffect(
   db: D1Database,
   id: string,
-  outcome: { status: "done" | "failed"; error?: string },
+  outcome: { status: "done" | "failed"; error?: string; keepLease?: boolean },
   now: string,
 ): Promise<D1Result> {
   return db
-    .prepare("UPDATE effects SET status = ?2, last_error = ?3, lease_until = NULL, updated_at = ?4 WHERE id = ?1")
-    .bind(id, outcome.status, outcome.error ?? null, now)
+    .prepare(
+      `UPDATE effects SET status = ?2, last_error = ?3, updated_at = ?4,
+         lease_until = CASE WHEN ?5 THEN lease_until ELSE NULL END
+       WHERE id = ?1`,
+    )
+    .bind(id, outcome.status, outcome.error ?? null, now, outcome.keepLease ? 1 : 0)
     .run();
 }
 

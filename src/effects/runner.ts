@@ -86,23 +86,22 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
           }),
         resolved.timeoutMs,
       );
-      await finishEffect(input.db, row.id, { status: "done" }, now());
-      log("info", "effect done", { eventId: input.event.id, effect: row.name, effectId: row.id, attempt });
     } catch (error) {
       const message = `effect ${row.name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
-      await finishEffect(input.db, row.id, { status: "failed", error: message }, now());
-      log("warn", "effect failed", {
-        eventId: input.event.id,
-        effect: row.name,
-        effectId: row.id,
-        attempt,
-        error: message,
-      });
+      // A handler that timed out may still be running: its lease keeps the next attempt away.
+      const keepLease = error instanceof EffectTimeoutError;
+      await finishEffect(input.db, row.id, { status: "failed", error: message, keepLease }, now());
+      log("warn", "effect failed", { eventId: input.event.id, effect: row.name, effectId: row.id, attempt, error: message });
       failures.push(message);
       if (error instanceof RetryLaterError) {
         retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, error.retryAfterSeconds);
       }
+      continue;
     }
+    // Outside the handler's try: if recording success fails, the row stays `running` under its
+    // lease (and the message retries), instead of being marked failed and run again at once.
+    await finishEffect(input.db, row.id, { status: "done" }, now());
+    log("info", "effect done", { eventId: input.event.id, effect: row.name, effectId: row.id, attempt });
   }
   if (failures.length === 0) return { done: true, ran: owed.length };
   return { done: false, error: failures.join("; "), ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
