@@ -68,6 +68,32 @@ describe("recording events", () => {
     expect(await env.DB.prepare("SELECT 1 FROM payload_blobs WHERE id = ?").bind(message.id).first()).toBeNull();
   });
 
+  it("a duplicate message that carried a parked payload removes it", async () => {
+    const message = await messageFor("nova", novaEvent());
+    await consume([message]);
+    await env.DB.prepare("INSERT INTO payload_blobs (id, payload, created_at) VALUES (?, ?, 0)")
+      .bind(message.id, message.payload)
+      .run();
+    const { payload: _inline, ...reference } = message;
+    await consume([{ ...reference, payloadRef: message.id }]);
+    expect(await env.DB.prepare("SELECT 1 FROM payload_blobs WHERE id = ?").bind(message.id).first()).toBeNull();
+  });
+
+  it("a redelivered dead event stays dead and runs nothing; only a replay revives it", async () => {
+    const { registry, runs, behaviour } = countingRegistry();
+    behaviour.failures = 1;
+    const message = await messageFor(
+      "nuvouch",
+      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: ext("stays_dead") }),
+    );
+    await consume([message], { registry, attempts: 11 });
+    await consume([message], { queue: "webhook-events-dlq" });
+    const again = await consume([message], { registry });
+    expect(again.acked).toHaveLength(1);
+    expect(runs).toHaveLength(1);
+    expect(await eventRow(message.id)).toMatchObject({ status: "dead" });
+  });
+
   it("is wired as the worker's queue handler", async () => {
     const message = await messageFor("nova", novaEvent());
     const batch = createMessageBatch("webhook-events", [

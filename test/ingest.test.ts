@@ -95,6 +95,15 @@ describe("accepted deliveries", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("answers a retry of a dead-lettered event as a duplicate too", async () => {
+    const payload = novaEvent();
+    await consume([await messageFor("nova", payload)], { queue: "webhook-events-dlq" });
+    const { env: testEnv, sent } = recordingEnv();
+    const retry = await deliver("nova", payload, { env: testEnv });
+    expect(retry.status).toBe(200);
+    expect(sent).toEqual([]);
+  });
+
   it("parses Nuvei name-value pairs into the JSON shape, verified over the raw bytes", async () => {
     const { env: testEnv, sent } = recordingEnv();
     const body = "transactionId=7110000000012345678&result.status=approved&currency=USD&amount=10.50";
@@ -243,6 +252,12 @@ describe("rejected deliveries change nothing", () => {
   it("400 for a known Nuvouch event type whose data lacks its fields", async () => {
     const payload = { id: "evt_bad", type: "nuvouch.approval.approved", data: { subjectId: "cus_1" } };
     await expectRejected(deliver("nuvouch", payload), 400, "payload_invalid");
+  });
+
+  it("400 for a form field name nested deeper than JSON bodies may be", async () => {
+    const body = `${Array.from({ length: 65 }, (_, i) => `a${i}`).join(".")}=1&result.status=approved`;
+    const headers = { ...signedHeaders("nuvei", body, NOW_S), "content-type": "application/x-www-form-urlencoded" };
+    await expectRejected(webhookRequest("nuvei", body, headers), 400, "payload_invalid");
   });
 
   it("400 for a Nuvei body without result.status, 415 for XML", async () => {

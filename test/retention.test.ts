@@ -26,8 +26,8 @@ describe("retention purge (daily cron)", () => {
     expect(await count("SELECT count(*) AS n FROM payload_blobs WHERE id = 'blob_recent'")).toBe(1);
   });
 
-  it("keeps every event while EVENT_RETENTION_DAYS is unset; with it, drops old processed events and their done effects", async () => {
-    const { registry } = countingRegistry();
+  it("keeps every event while EVENT_RETENTION_DAYS is unset; with it, drops old processed events but not their effects", async () => {
+    const { registry, runs } = countingRegistry();
     const old = await messageFor(
       "nuvouch",
       nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: "retained_1" }),
@@ -45,10 +45,15 @@ describe("retention purge (daily cron)", () => {
 
     await purgeExpired(env.DB, { nowMs: NOW_MS, eventRetentionDays: 30 });
     expect(await count("SELECT count(*) AS n FROM events WHERE id = ?", old.id)).toBe(0);
-    expect(await count("SELECT count(*) AS n FROM effects WHERE event_id = ?", old.id)).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM effects WHERE event_id = ?", old.id)).toBe(1);
     expect(await count("SELECT count(*) AS n FROM events WHERE id IN (?, ?)", recent.id, dead.id)).toBe(2);
     // Business state outlives the event log.
     expect(await count("SELECT count(*) AS n FROM nuvouch_approvals WHERE external_request_id = 'retained_1'")).toBe(1);
+
+    // The same callback re-sent after its event was purged: recorded again, its effect not run again.
+    const runsBefore = runs.length;
+    await consume([old], { registry });
+    expect(runs).toHaveLength(runsBefore);
   });
 
   it("never forgets an event inside the 7-day floor, whatever EVENT_RETENTION_DAYS says", async () => {

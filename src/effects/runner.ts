@@ -91,7 +91,13 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
       // A handler that timed out may still be running: its lease keeps the next attempt away.
       const keepLease = error instanceof EffectTimeoutError;
       await finishEffect(input.db, row.id, { status: "failed", error: message, keepLease }, now());
-      log("warn", "effect failed", { eventId: input.event.id, effect: row.name, effectId: row.id, attempt, error: message });
+      log("warn", "effect failed", {
+        eventId: input.event.id,
+        effect: row.name,
+        effectId: row.id,
+        attempt,
+        error: message,
+      });
       failures.push(message);
       if (error instanceof RetryLaterError) {
         retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, error.retryAfterSeconds);

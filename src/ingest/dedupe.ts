@@ -32,7 +32,7 @@ export function kvFastPath(kv: KVNamespace, ttlSeconds: number): DedupeFastPath 
 /**
  * `DEDUPE_MODE=edge` (the default): the data centre's Cache API remembers what it accepted
  * (free, catches a quick re-send, which comes through the same data centre), and a D1
- * primary-key read finds any event the consumer already recorded (a row read costs a
+ * primary-key read finds any event the consumer already recorded, in whatever status (a row read costs a
  * thousandth of a KV read, and D1 is consistent where KV lags). No KV operation at all.
  */
 export function edgeFastPath(options: {
@@ -47,7 +47,7 @@ export function edgeFastPath(options: {
     async acceptedId(provider, dedupeKey, id) {
       const cached = await options.cache.match(url(provider, dedupeKey));
       if (cached) return cached.text();
-      return (await findEventStatus(options.db, id)) === "processed" ? id : null;
+      return (await findEventStatus(options.db, id)) === null ? null : id;
     },
     markAccepted: (provider, dedupeKey, id) =>
       options.cache.put(

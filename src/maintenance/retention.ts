@@ -12,35 +12,24 @@ export const MIN_EVENT_RETENTION_DAYS = 7;
 
 /**
  * The daily cron (`[triggers]` in wrangler.toml): removes parked payloads nothing can need
- * any more and, when EVENT_RETENTION_DAYS is set, processed events older than that with
- * their done effects. Business state (connections, approvals, transactions), and events
+ * any more and, when EVENT_RETENTION_DAYS is set, processed events older than that. Effect
+ * rows are kept for ever: they are small, and they are the tombstones that keep a re-sent
+ * callback from running its effect again once its event is gone. Business state, and events
  * still `retrying` or `dead`, are never removed.
  */
 export async function purgeExpired(
   db: D1Database,
   options: { nowMs: number; eventRetentionDays: number | undefined },
-): Promise<{ blobs: number; events: number; effects: number }> {
+): Promise<{ blobs: number; events: number }> {
   const blobCutoff = options.nowMs - PAYLOAD_BLOB_RETENTION_DAYS * DAY_MS;
   const statements = [db.prepare("DELETE FROM payload_blobs WHERE created_at < ?").bind(blobCutoff)];
   if (options.eventRetentionDays !== undefined) {
     const days = Math.max(options.eventRetentionDays, MIN_EVENT_RETENTION_DAYS);
     const cutoff = new Date(options.nowMs - days * DAY_MS).toISOString();
-    statements.push(
-      db
-        .prepare(
-          `DELETE FROM effects WHERE status = 'done' AND event_id IN
-             (SELECT id FROM events WHERE status = 'processed' AND received_at < ?)`,
-        )
-        .bind(cutoff),
-      db.prepare("DELETE FROM events WHERE status = 'processed' AND received_at < ?").bind(cutoff),
-    );
+    statements.push(db.prepare("DELETE FROM events WHERE status = 'processed' AND received_at < ?").bind(cutoff));
   }
-  const [blobs, effects, events] = await db.batch(statements);
-  const removed = {
-    blobs: blobs?.meta.changes ?? 0,
-    effects: effects?.meta.changes ?? 0,
-    events: events?.meta.changes ?? 0,
-  };
+  const [blobs, events] = await db.batch(statements);
+  const removed = { blobs: blobs?.meta.changes ?? 0, events: events?.meta.changes ?? 0 };
   log("info", "retention purge", removed);
   return removed;
 }

@@ -45,7 +45,9 @@ export async function processEventMessage(
 
   // The authoritative dedupe: the event's id is derived from (provider, dedupe key).
   const priorStatus = await findEventStatus(db, message.id);
-  if (!message.replay && priorStatus === "processed") {
+  // Processed, or dead-lettered (then only an operator replay, not a redelivery, revives it).
+  if (!message.replay && (priorStatus === "processed" || priorStatus === "dead")) {
+    if (message.payloadRef) await deleteBlob(db, message.payloadRef).run();
     log("info", "duplicate event skipped", { id: message.id, provider: provider.name, dedupeKey: message.dedupeKey });
     return { kind: "ack", note: "duplicate" };
   }
