@@ -60,6 +60,16 @@ describe("auth", () => {
     }
   });
 
+  it("503 with a clear code when ADMIN_API_TOKEN holds characters no bearer token can carry", async () => {
+    const odd = { ...env, ADMIN_API_TOKEN: "p@ss word!" } as Env;
+    const response = await callGateway(
+      new Request("https://gateway.test/api/events", { headers: { authorization: "Bearer p@ss word!" } }),
+      { env: odd },
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: { code: "admin_api_misconfigured" } });
+  });
+
   it("/healthz needs no token", async () => {
     expect((await callGateway(new Request("https://gateway.test/healthz"))).status).toBe(200);
   });

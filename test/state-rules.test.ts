@@ -138,6 +138,28 @@ describe("Nuvei transaction rules (pure)", () => {
   it("approved then a late pending stays approved", () => {
     expect(fold([nuvei("approved", 1, 1), nuvei("pending", 9, 2)])?.status).toBe("approved");
   });
+
+  it("a callback without a timeStamp counts as the earliest, not the latest", () => {
+    const undated = transactionFromWebhook(
+      NuveiWebhook.parse({ transactionId: "711", result: { status: "approved" } }),
+      "hash_undated",
+    ) as NonNullable<ReturnType<typeof transactionFromWebhook>>;
+    expect(fold([undated, nuvei("declined", 3, 1)])?.status).toBe("declined");
+    expect(fold([nuvei("declined", 3, 1), undated])?.status).toBe("declined");
+  });
+
+  it("a merchantTransactionId never shares a record with a transactionId of the same digits", () => {
+    const byTransaction = transactionFromWebhook(
+      NuveiWebhook.parse({ transactionId: "1110000001", result: { status: "approved" } }),
+      "h1",
+    );
+    const byMerchant = transactionFromWebhook(
+      NuveiWebhook.parse({ merchantTransactionId: "1110000001", result: { status: "declined" } }),
+      "h2",
+    );
+    expect(byTransaction?.transactionId).toBe("1110000001");
+    expect(byMerchant?.transactionId).toBe("merchant:1110000001");
+  });
 });
 
 describe("the SQL applies exactly the pure rule", () => {

@@ -15,10 +15,21 @@ const checkToken = bearerAuth<{ Bindings: Env }>({
   invalidToken: { message: unauthorized },
 });
 
+// What a bearer token may contain (RFC 6750 b64token, as hono's bearerAuth checks it): a
+// configured token outside it could never be presented, so it is reported, not ignored.
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+
 /** `/api/*` is never open: without ADMIN_API_TOKEN it answers 503, not 200. */
 export const requireAdminToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  if (!getConfig(c.env).ADMIN_API_TOKEN) {
+  const token = getConfig(c.env).ADMIN_API_TOKEN;
+  if (!token) {
     return c.json(errorBody("admin_api_disabled", "set ADMIN_API_TOKEN to enable the operator API"), 503);
+  }
+  if (!BEARER_TOKEN.test(token)) {
+    return c.json(
+      errorBody("admin_api_misconfigured", "ADMIN_API_TOKEN may hold only letters, digits and - . _ ~ + / ="),
+      503,
+    );
   }
   return checkToken(c, next);
 };

@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH } from "../json";
+
 const FORBIDDEN_SEGMENTS = new Set(["__proto__", "prototype", "constructor"]);
 
 /**
@@ -10,6 +12,9 @@ export function parseDottedForm(
   const root: Record<string, unknown> = {};
   for (const [name, value] of new URLSearchParams(text)) {
     const path = name.split(".");
+    // The same bound as for JSON bodies: what is accepted here must be storable and readable.
+    if (path.length > MAX_JSON_DEPTH)
+      return { ok: false, message: `field name nested deeper than ${MAX_JSON_DEPTH} levels` };
     if (path.some((segment) => segment === "" || FORBIDDEN_SEGMENTS.has(segment))) {
       return { ok: false, message: `field name not allowed: ${name.slice(0, 64)}` };
     }

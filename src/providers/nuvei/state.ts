@@ -28,10 +28,12 @@ export function nuveiPrecedence(status: string, timeStamp: string | null | undef
 
 /**
  * Nuvei's own APM examples carry no transactionId; merchantTransactionId, which Nuvei
- * recommends for mapping webhooks, keys the record then.
+ * recommends for mapping webhooks, keys the record then, in its own `merchant:` namespace
+ * so that a merchant's numeric order id never lands on another payment's transactionId.
  */
 export function transactionKey(webhook: NuveiWebhook): string | null {
-  return webhook.transactionId ?? webhook.merchantTransactionId ?? null;
+  if (webhook.transactionId !== undefined) return webhook.transactionId;
+  return webhook.merchantTransactionId === undefined ? null : `merchant:${webhook.merchantTransactionId}`;
 }
 
 export function transactionFromWebhook(webhook: NuveiWebhook, dedupeKey: string): NuveiTransactionState | null {
