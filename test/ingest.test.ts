@@ -341,11 +341,12 @@ describe("faults", () => {
   );
 
   it("still verifies and enqueues when the edge lookup (D1) throws", async () => {
-    const brokenDb = {
+    const unavailable = {
       prepare: () => {
         throw new Error("D1 unavailable");
       },
-    } as unknown as D1Database;
+    };
+    const brokenDb = { ...unavailable, withSession: () => unavailable } as unknown as D1Database;
     const { env: testEnv, sent } = recordingEnv({ DB: brokenDb });
     expect((await deliver("nova", novaEvent(), { env: testEnv })).status).toBe(202);
     expect(sent).toHaveLength(1);

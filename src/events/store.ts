@@ -16,7 +16,7 @@ export interface EventRow {
   updated_at: string;
 }
 
-export function findEventStatus(db: D1Database, id: string): Promise<EventStatus | null> {
+export function findEventStatus(db: Pick<D1Database, "prepare">, id: string): Promise<EventStatus | null> {
   return db.prepare("SELECT status FROM events WHERE id = ?").bind(id).first<EventStatus>("status");
 }
 

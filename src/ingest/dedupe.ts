@@ -45,9 +45,16 @@ export function edgeFastPath(options: {
     `${options.origin}/__dedupe/${provider}/${encodeURIComponent(dedupeKey)}`;
   return {
     async acceptedId(provider, dedupeKey, id) {
-      const cached = await options.cache.match(url(provider, dedupeKey));
-      if (cached) return cached.text();
-      return (await findEventStatus(options.db, id)) === null ? null : id;
+      // Both at once, so a new delivery (a cache miss) waits one round trip, not two. The read
+      // may go to the nearest D1 replica: a slightly stale answer only costs a queued duplicate.
+      const replica = options.db.withSession("first-unconstrained");
+      const [cached, status] = await Promise.allSettled([
+        options.cache.match(url(provider, dedupeKey)),
+        findEventStatus(replica, id),
+      ]);
+      if (cached.status === "fulfilled" && cached.value) return cached.value.text();
+      if (status.status === "rejected") throw status.reason;
+      return status.value === null ? null : id;
     },
     markAccepted: (provider, dedupeKey, id) =>
       options.cache.put(

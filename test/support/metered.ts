@@ -70,14 +70,14 @@ export function meteredD1(db: D1Database, meter: Meter): D1Database {
     real.set(proxy, statement);
     return proxy;
   };
-  return {
+  const metered = {
     prepare: (sql: string) => wrap(db.prepare(sql)),
     batch: async (statements: D1PreparedStatement[]) =>
       (await db.batch(statements.map((s) => real.get(s) ?? s))).map(count),
     exec: (sql: string) => db.exec(sql),
-    withSession: () => {
-      throw new Error("not metered");
-    },
+    // A session only routes reads (to a replica); its rows are billed like any others.
+    withSession: () => metered,
     dump: () => db.dump(),
   } as unknown as D1Database;
+  return metered;
 }
