@@ -19,6 +19,7 @@ import {
   getEvent,
   listAllEvents,
   mapLimit,
+  processedEvent,
   sendSigned,
 } from "./support/operator.ts";
 
@@ -251,16 +252,9 @@ describe("identical deliveries racing each other", () => {
       const ids = new Set(answers.map((a) => a.body.id));
       assert.equal(ids.size, 1, "every copy names one event");
       const id = [...ids][0] as string;
-      // Copies that passed the ingest fast path together reach the consumer together; the
-      // losers may park the event as `retrying` until the queue's backoff brings it back.
-      const event = await eventually(
-        async () => {
-          const found = await getEvent(gateway, id);
-          return found?.status === "processed" ? found : undefined;
-        },
-        60_000,
-        `event ${id} processed`,
-      );
+      // Copies that passed the ingest fast path together reach the consumer together; a loser
+      // waits out the winner's effect lease before its retry acks.
+      const event = await processedEvent(gateway, id, 60_000);
       console.log(
         `race round ${round}: answers ${answers.filter((a) => a.status === 202).length}×202 ` +
           `${answers.filter((a) => a.status === 200).length}×200; event attempts ${event.attempts}`,
