@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { adminApi } from "./admin/routes";
 import { dashboard } from "./dashboard";
-import { errorBody } from "./http/errors";
+import { errorBody, isStorageUnavailable } from "./http/errors";
 import { type Clock, ingestHandler } from "./ingest/route";
 import { log } from "./log";
 import type { NuvouchRouteOptions } from "./providers/nuvouch/routes";
@@ -14,18 +14,36 @@ export interface AppOptions {
   nuvouchClient?: NuvouchRouteOptions["client"];
 }
 
+/** Operator answers hold event data: never cached by anything between, never sniffed as another type. */
+const API_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
+
 export function createApp(options: AppOptions = {}) {
   const now = options.now ?? Date.now;
   const app = new Hono<{ Bindings: Env }>();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.all("/webhooks/:provider", ingestHandler(now));
+  app.use("/api/*", async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(API_HEADERS)) c.res.headers.set(name, value);
+  });
   app.route("/api", adminApi({ now, client: options.nuvouchClient }));
   app.route("/dashboard", dashboard());
 
   app.notFound((c) => c.json(errorBody("not_found"), 404));
   app.onError((error, c) => {
-    if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof HTTPException) {
+      // Responses built by our own middleware (bearer auth) already have the one error shape; hono's
+      // own (a malformed JSON body, say) are text, and are answered in that shape too.
+      if (error.res) return error.res;
+      const code = error.status === 400 ? "invalid_json" : `http_${error.status}`;
+      return c.json(errorBody(code, error.message), error.status);
+    }
+    if (isStorageUnavailable(error)) {
+      log("error", "storage unavailable", { path: c.req.path, error: String(error) });
+      c.header("retry-after", "5");
+      return c.json(errorBody("storage_unavailable", "D1 did not answer; try again shortly"), 503);
+    }
     log("error", "unhandled error", { path: c.req.path, error: String(error) });
     return c.json(errorBody("internal_error"), 500);
   });

@@ -145,6 +145,55 @@ describe("GET /api/events/:id and replay", () => {
     expect(event.payload).toEqual(JSON.parse(stored as string));
   });
 
+  it("splices the payload in as stored text: digits JSON.parse would round or reformat survive", async () => {
+    const body = '{"eventId":"evt_digits","type":"x","data":{"amount":10.10,"id":12345678901234567890123}}';
+    const message = await messageFor("nova", body);
+    await consume([message]);
+    const text = await (await api(`/events/${message.id}`)).text();
+    // Compared as text: JSON.parse on both sides would hide a rounding.
+    expect(text).toContain(`"payload":${body}`);
+  });
+
+  it("every /api answer carries no-store and nosniff, errors included", async () => {
+    for (const response of [
+      await api("/events"),
+      await api("/events/gw_unknown"),
+      await callGateway(new Request("https://gateway.test/api/events")),
+    ]) {
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+  });
+
+  it("a malformed JSON body answers 400 in the one error shape, not text", async () => {
+    const response = await api("/nuvouch/connections", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toContain("application/json");
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_json", message: expect.any(String) } });
+  });
+
+  it("an unavailable D1 answers 503 with Retry-After, not 500", async () => {
+    const unavailable = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "prepare") {
+          return () => {
+            throw new Error("D1_ERROR: Network connection lost.");
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const response = await api(`/events/${ids[0]}`, {}, { ...env, DB: unavailable } as Env);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("5");
+    expect(await response.json()).toMatchObject({ error: { code: "storage_unavailable" } });
+  });
+
   it("404 in the one error shape for an unknown event", async () => {
     for (const response of [
       await api("/events/gw_unknown"),
@@ -160,8 +209,18 @@ describe("GET /api/events/:id and replay", () => {
     const response = await api(`/events/${ids[1]}/replay`, { method: "POST" }, testEnv);
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ status: "replay_queued", id: ids[1] });
+    const stored = await env.DB.prepare("SELECT payload, body_sha256 FROM events WHERE id = ?")
+      .bind(ids[1])
+      .first<{ payload: string; body_sha256: string }>();
+    // It names the body it replays, so the consumer can never take it for a conflict.
     expect(sent).toEqual([
-      expect.objectContaining({ id: ids[1], provider: "nova", replay: true, payload: expect.any(String) }),
+      expect.objectContaining({
+        id: ids[1],
+        provider: "nova",
+        replay: true,
+        payload: stored?.payload,
+        bodySha256: stored?.body_sha256,
+      }),
     ]);
     const again = await consume(sent);
     expect(again.acked).toHaveLength(1);

@@ -215,10 +215,10 @@ describe("faults", () => {
     const failingDb = new Proxy(env.DB, {
       get(target, key) {
         if (key === "batch") {
-          // A statement that fails inside the real transaction, after the state write.
+          // A statement that fails inside the real transaction, after the conflict note and the state write.
           return (statements: D1PreparedStatement[]) =>
             target.batch([
-              ...statements.slice(0, 1),
+              ...statements.slice(0, 2),
               target.prepare("INSERT INTO no_such_table VALUES (1)"),
               ...statements.slice(1),
             ]);
@@ -401,16 +401,26 @@ describe("faults", () => {
 
   it("a failing DLQ consumer retries its message rather than losing it", async () => {
     const message = await messageFor("nova", novaEvent());
-    const brokenDb = {
-      ...env.DB,
-      batch: async () => {
-        throw new Error("D1 unavailable");
+    // A proxy keeps every real method (a spread would lose `prepare`, a prototype method, and the
+    // handler would die on a TypeError before it ever reached the failing batch).
+    const brokenDb = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch") {
+          return async () => {
+            throw new Error("D1 unavailable");
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
       },
-    } as unknown as D1Database;
-    vi.spyOn(console, "error").mockImplementation(() => {});
+    });
+    const errors: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));
     const result = await consume([message], { queue: "webhook-events-dlq", env: { ...env, DB: brokenDb } as Env });
     expect(result.outcomeOf(0)).toMatchObject({ retried: true });
     expect(await eventRow(message.id)).toBeNull();
+    // The named fault, not another error on the way to it.
+    expect(errors.map((line) => JSON.parse(line).error)).toEqual(["Error: D1 unavailable"]);
   });
 });
 

@@ -1,21 +1,21 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { decodeCursor, encodeCursor, listEvents, toApiEvent } from "../events/query";
-import { getEvent } from "../events/store";
+import { EVENT_STATUSES, type EventRow, getEvent } from "../events/store";
 import { jsonError } from "../http/errors";
-import { enqueueEvent } from "../ingest/enqueue";
 import { log } from "../log";
 import { getTransaction } from "../providers/nuvei/store";
 import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
 import { providerNames } from "../providers/registry";
 import { requireAdminToken } from "./auth";
+import { blobBytes, replayEvent } from "./replay";
 import { statsApi } from "./stats";
 import { zodValidate } from "./validate";
 
 const ListQuery = z.object({
   provider: z.enum(providerNames as [string, ...string[]]).optional(),
   type: z.string().min(1).max(200).optional(),
-  status: z.enum(["processed", "retrying", "dead"]).optional(),
+  status: z.enum(EVENT_STATUSES).optional(),
   dedupeKey: z.string().min(1).max(256).optional(),
   limit: z
     .string()
@@ -26,6 +26,22 @@ const ListQuery = z.object({
     .default(50),
   cursor: z.string().max(1024).optional(),
 });
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A quarantined delivery's exact bytes: as text when they are UTF-8, else base64. */
+function rawBodyOf(row: EventRow) {
+  const bytes = blobBytes(row.raw_body);
+  let text: string;
+  let encoding: "utf-8" | "base64" = "utf-8";
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    encoding = "base64";
+    text = btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
+  }
+  return { encoding, contentType: row.content_type, text };
+}
 
 /** The operator API (contract §7), mounted at `/api`; every route needs the bearer token. */
 export function adminApi(options: NuvouchRouteOptions) {
@@ -52,31 +68,32 @@ export function adminApi(options: NuvouchRouteOptions) {
       .all();
     // The payload is spliced in as stored, so numbers JSON.parse would round (Nuvei's
     // 64-bit transactionId) reach the operator unchanged.
-    const head = JSON.stringify({ ...toApiEvent(row), updatedAt: row.updated_at, effects });
+    const head = JSON.stringify({
+      ...toApiEvent(row),
+      updatedAt: row.updated_at,
+      conflicts: {
+        count: row.conflict_count,
+        lastBodySha256: row.last_conflict_sha256,
+        lastAt: row.last_conflict_at,
+      },
+      ...(row.status === "quarantined" ? { rawBody: rawBodyOf(row) } : {}),
+      effects,
+    });
     return c.body(`${head.slice(0, -1)},"payload":${row.payload}}`, 200, { "content-type": "application/json" });
   });
 
   api.post("/events/:id/replay", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
     if (!row) return jsonError(c, 404, "event_not_found");
+    let result: Awaited<ReturnType<typeof replayEvent>>;
     try {
-      await enqueueEvent(c.env, {
-        v: 1,
-        id: row.id,
-        provider: row.provider,
-        dedupeKey: row.dedupe_key,
-        type: row.type,
-        occurredAt: row.occurred_at,
-        receivedAt: row.received_at,
-        payload: row.payload,
-        replay: true,
-      });
+      result = await replayEvent(c.env, row, Date.now());
     } catch (error) {
       log("error", "replay enqueue failed", { id: row.id, error: String(error) });
       return jsonError(c, 503, "enqueue_failed");
     }
-    log("info", "replay queued", { id: row.id });
-    return c.json({ status: "replay_queued", id: row.id }, 202);
+    log("info", "replay", { id: row.id, status: result.status });
+    return c.json(result, 202);
   });
 
   api.get("/nuvei/transactions/:transactionId", async (c) => {

@@ -93,10 +93,12 @@ export function finishEffect(
     .run();
 }
 
-export function buryEffects(db: D1Database, eventId: string, now: string): D1PreparedStatement {
+/** Marks an event's owed effects dead, where `applies` holds (a conflicting body buries nothing). */
+export function buryEffects(db: D1Database, eventId: string, now: string, applies: SqlCondition): D1PreparedStatement {
   return db
     .prepare(
-      "UPDATE effects SET status = 'dead', lease_until = NULL, updated_at = ? WHERE event_id = ? AND status <> 'done'",
+      `UPDATE effects SET status = 'dead', lease_until = NULL, updated_at = ?
+       WHERE event_id = ? AND status <> 'done' AND ${applies.sql}`,
     )
-    .bind(now, eventId);
+    .bind(now, eventId, ...applies.params);
 }

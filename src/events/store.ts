@@ -1,6 +1,8 @@
 import type { EventMessage } from "../queue/message";
 
-export type EventStatus = "processed" | "retrying" | "dead";
+/** Every status an event row can hold (contract §7); the CHECK in migrations/0005 lists the same. */
+export const EVENT_STATUSES = ["processed", "retrying", "dead", "quarantined"] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export interface EventRow {
   id: string;
@@ -14,33 +16,93 @@ export interface EventRow {
   received_at: string;
   occurred_at: string | null;
   updated_at: string;
+  body_sha256: string | null;
+  conflict_count: number;
+  last_conflict_sha256: string | null;
+  last_conflict_at: string | null;
+  raw_body: ArrayBuffer | null;
+  content_type: string | null;
 }
 
-export function findEventStatus(db: Pick<D1Database, "prepare">, id: string): Promise<EventStatus | null> {
-  return db.prepare("SELECT status FROM events WHERE id = ?").bind(id).first<EventStatus>("status");
+/** What a dedupe check needs: whether the event exists, and which body it was recorded with. */
+export interface EventIdentity {
+  status: EventStatus;
+  bodySha256: string | null;
+}
+
+export function findEventIdentity(db: Pick<D1Database, "prepare">, id: string): Promise<EventIdentity | null> {
+  return db
+    .prepare("SELECT status, body_sha256 AS bodySha256 FROM events WHERE id = ?")
+    .bind(id)
+    .first<EventIdentity>();
+}
+
+/**
+ * The conflict rule (contract §3): a body other than the one the event was recorded with. A row from
+ * before body hashes were kept (NULL) matches any body: nothing is known against it.
+ */
+export function isConflict(recorded: EventIdentity | null, bodySha256: string): boolean {
+  return recorded?.bodySha256 != null && recorded.bodySha256 !== bodySha256;
+}
+
+/**
+ * True, inside a D1 batch, while no event under this id was recorded with another body. Every write
+ * an event drives (state rules, effects) is gated on it, so of two bodies under one key only the one
+ * recorded first is ever applied, whatever the batching: D1 runs batches one at a time.
+ */
+export function bodyIsTheEvent(id: string, bodySha256: string) {
+  return {
+    sql: "NOT EXISTS (SELECT 1 FROM events WHERE id = ? AND body_sha256 <> ?)",
+    params: [id, bodySha256],
+  };
+}
+
+/** Counts a conflicting delivery on the event; changes nothing (and costs no write) otherwise. */
+export function noteConflict(db: D1Database, id: string, bodySha256: string, now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE events SET conflict_count = conflict_count + 1, last_conflict_sha256 = ?2, last_conflict_at = ?3
+       WHERE id = ?1 AND body_sha256 <> ?2`,
+    )
+    .bind(id, bodySha256, now);
 }
 
 /**
  * Records the event (or counts another attempt at it). Its status is decided in the same
  * statement: `processed` unless an effect of this event is still owed. Placed after the
- * effect inserts in the batch, so it sees them.
+ * effect inserts in the batch, so it sees them. A row recorded with another body is left alone
+ * (the conflict was counted by `noteConflict`); a quarantined row that a replay could now parse
+ * takes the parsed payload and type.
  */
-export function recordEvent(db: D1Database, message: EventMessage, payload: string, now: string): D1PreparedStatement {
+export function recordEvent(
+  db: D1Database,
+  message: EventMessage,
+  payload: string,
+  bodySha256: string,
+  now: string,
+): D1PreparedStatement {
   return bindMessage(
     db.prepare(
       `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error,
-                           received_at, occurred_at, updated_at)
+                           received_at, occurred_at, updated_at, body_sha256)
        VALUES (?1, ?2, ?3, ?4, ?5,
                CASE WHEN EXISTS (SELECT 1 FROM effects WHERE event_id = ?1 AND status <> 'done')
                     THEN 'retrying' ELSE 'processed' END,
-               1, NULL, ?6, ?7, ?8)
+               1, NULL, ?6, ?7, ?8, ?9)
        ON CONFLICT (id) DO UPDATE SET
          status = excluded.status, attempts = events.attempts + 1, updated_at = excluded.updated_at,
-         last_error = CASE WHEN excluded.status = 'processed' THEN NULL ELSE events.last_error END`,
+         last_error = CASE WHEN excluded.status = 'processed' THEN NULL ELSE events.last_error END,
+         body_sha256 = COALESCE(events.body_sha256, excluded.body_sha256),
+         type = CASE WHEN events.status = 'quarantined' THEN excluded.type ELSE events.type END,
+         payload = CASE WHEN events.status = 'quarantined' THEN excluded.payload ELSE events.payload END,
+         occurred_at = CASE WHEN events.status = 'quarantined' THEN excluded.occurred_at ELSE events.occurred_at END,
+         raw_body = NULL, content_type = NULL
+       WHERE events.body_sha256 IS NULL OR events.body_sha256 = excluded.body_sha256`,
     ),
     message,
     payload,
     now,
+    bodySha256,
   );
 }
 
@@ -49,25 +111,34 @@ export function recordDeadEvent(
   db: D1Database,
   message: EventMessage,
   payload: string,
+  bodySha256: string,
   now: string,
 ): D1PreparedStatement {
   return bindMessage(
     db.prepare(
       `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error,
-                           received_at, occurred_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, 'dead', 0, 'retries exhausted before the event was recorded', ?6, ?7, ?8)
+                           received_at, occurred_at, updated_at, body_sha256)
+       VALUES (?1, ?2, ?3, ?4, ?5, 'dead', 0, 'retries exhausted before the event was recorded', ?6, ?7, ?8, ?9)
        ON CONFLICT (id) DO UPDATE SET
          status = 'dead', updated_at = excluded.updated_at,
          last_error = COALESCE(events.last_error, 'retries exhausted')
-       WHERE events.status <> 'processed'`,
+       WHERE events.status NOT IN ('processed', 'quarantined')
+         AND (events.body_sha256 IS NULL OR events.body_sha256 = excluded.body_sha256)`,
     ),
     message,
     payload,
     now,
+    bodySha256,
   );
 }
 
-function bindMessage(statement: D1PreparedStatement, message: EventMessage, payload: string, now: string) {
+function bindMessage(
+  statement: D1PreparedStatement,
+  message: EventMessage,
+  payload: string,
+  now: string,
+  bodySha256: string,
+) {
   return statement.bind(
     message.id,
     message.provider,
@@ -77,7 +148,60 @@ function bindMessage(statement: D1PreparedStatement, message: EventMessage, payl
     message.receivedAt,
     message.occurredAt,
     now,
+    bodySha256,
   );
+}
+
+/** A verified delivery that does not parse (contract §3), as it arrived. */
+export interface QuarantinedDelivery {
+  id: string;
+  provider: string;
+  dedupeKey: string;
+  type: string;
+  receivedAt: string;
+  bodySha256: string;
+  body: Uint8Array;
+  contentType: string | null;
+  reason: string;
+  /** The body as text when it is JSON (what the event API shows as `payload`), else null. */
+  payloadJson: string | null;
+}
+
+/**
+ * Keeps a quarantined delivery. Its retry (same body) changes nothing; another body under the same
+ * key is counted as a conflict. `RETURNING` tells the caller which of the three it was.
+ */
+export function recordQuarantined(db: D1Database, delivery: QuarantinedDelivery): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error, received_at,
+                           occurred_at, updated_at, body_sha256, raw_body, content_type)
+       VALUES (?1, ?2, ?3, ?4, ?5, 'quarantined', 0, ?6, ?7, NULL, ?7, ?8, ?9, ?10)
+       ON CONFLICT (id) DO UPDATE SET
+         conflict_count = events.conflict_count + 1, last_conflict_sha256 = excluded.body_sha256,
+         last_conflict_at = excluded.updated_at
+       WHERE events.body_sha256 <> excluded.body_sha256
+       RETURNING body_sha256 AS bodySha256, conflict_count AS conflicts`,
+    )
+    .bind(
+      delivery.id,
+      delivery.provider,
+      delivery.dedupeKey,
+      delivery.type,
+      delivery.payloadJson ?? "null",
+      delivery.reason,
+      delivery.receivedAt,
+      delivery.bodySha256,
+      delivery.body,
+      delivery.contentType,
+    );
+}
+
+/** A replay that still cannot parse the quarantined bytes: the reasons of the code deployed now. */
+export function requarantine(db: D1Database, id: string, reason: string, now: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE events SET last_error = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'quarantined'")
+    .bind(id, reason, now);
 }
 
 export function setEventOutcome(

@@ -15,3 +15,12 @@ export function jsonError(
 ): Response {
   return c.json(errorBody(code, message, extra), status);
 }
+
+/**
+ * D1's failures (an outage, a reset, an overloaded database) say so in their message: `D1_ERROR`,
+ * `D1 …`, SQLite's codes. They are the caller's to retry (503), not a bug of ours (500).
+ */
+export function isStorageUnavailable(error: unknown): boolean {
+  const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
+  return /\bD1\b|D1_|SQLITE_(BUSY|IOERR|FULL|LOCKED)|Network connection lost/i.test(text);
+}

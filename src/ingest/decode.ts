@@ -1,7 +1,7 @@
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * Webhook bodies are UTF-8 JSON (or form data). Invalid bytes and a byte-order mark are
+ * Webhook bodies are UTF-8 JSON (or form data, or XML). Invalid bytes and a byte-order mark are
  * refused rather than replaced or stripped: what is stored must be what was signed.
  */
 export function decodeBody(body: Uint8Array): { ok: true; text: string } | { ok: false; message: string } {
@@ -15,10 +15,15 @@ export function decodeBody(body: Uint8Array): { ok: true; text: string } | { ok:
   }
 }
 
-// Dedupe keys become KV keys (at most 512 bytes) and appear in URLs and logs: visible
-// ASCII only, so no control character, space or multi-byte surprise gets that far.
-const DEDUPE_KEY = /^[\x21-\x7e]{1,256}$/;
+// Dedupe keys and event types become KV and cache keys, queue message fields, URL parameters and
+// log fields: 1–256 visible ASCII characters (contract §3), so no control character, space, multi-byte
+// surprise or 100 KB string gets that far.
+const VISIBLE_ASCII = /^[\x21-\x7e]{1,256}$/;
 
 export function isUsableDedupeKey(key: string): boolean {
-  return DEDUPE_KEY.test(key);
+  return VISIBLE_ASCII.test(key);
+}
+
+export function isUsableType(type: string): boolean {
+  return VISIBLE_ASCII.test(type);
 }

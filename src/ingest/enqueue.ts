@@ -1,4 +1,5 @@
 import { sha256Hex } from "../crypto/hmac";
+import { deleteBlob } from "../events/store";
 import type { EventMessage } from "../queue/message";
 
 // Cloudflare Queues refuses messages over 128 KB including metadata; leave headroom.
@@ -18,18 +19,29 @@ function fitsInline(message: EventMessage, payload: string): boolean {
   return new TextEncoder().encode(JSON.stringify(message)).byteLength <= MAX_INLINE_MESSAGE_BYTES;
 }
 
-/** Sends the message, parking an oversized payload in D1 first. Throws if the queue refuses. */
+/**
+ * Sends the message, parking an oversized payload in D1 first. Throws if the queue refuses, after
+ * removing what it parked: a delivery that was not queued leaves no row behind.
+ */
 export async function enqueueEvent(env: Env, message: EventMessage): Promise<{ stored: "inline" | "d1" }> {
-  let toSend = message;
-  if (message.payload !== undefined && !fitsInline(message, message.payload)) {
-    await env.DB.prepare(
-      "INSERT INTO payload_blobs (id, payload, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET payload = excluded.payload",
-    )
-      .bind(message.id, message.payload, Date.now())
-      .run();
-    const { payload: _inline, ...rest } = message;
-    toSend = { ...rest, payloadRef: message.id };
+  if (message.payload === undefined || fitsInline(message, message.payload)) {
+    await env.EVENTS_QUEUE.send(message, { contentType: "json" });
+    return { stored: "inline" };
   }
-  await env.EVENTS_QUEUE.send(toSend, { contentType: "json" });
-  return { stored: toSend === message ? "inline" : "d1" };
+  // Keyed by a fresh id, not the event's: a conflicting body's blob must never overwrite (or be
+  // deleted with) the parked payload of the event it conflicts with.
+  const ref = `${message.id}:${crypto.randomUUID()}`;
+  await env.DB.prepare("INSERT INTO payload_blobs (id, payload, created_at) VALUES (?1, ?2, ?3)")
+    .bind(ref, message.payload, Date.now())
+    .run();
+  const { payload: _inline, ...rest } = message;
+  try {
+    await env.EVENTS_QUEUE.send({ ...rest, payloadRef: ref }, { contentType: "json" });
+  } catch (error) {
+    await deleteBlob(env.DB, ref)
+      .run()
+      .catch(() => {}); // the daily retention purge removes it if this fails too
+    throw error;
+  }
+  return { stored: "d1" };
 }

@@ -4,11 +4,12 @@ import { sha256Hex } from "../crypto/hmac";
 import { jsonError } from "../http/errors";
 import { log, warnOnce } from "../log";
 import { getProvider } from "../providers/registry";
-import { type Delivery, isParseFailure } from "../providers/types";
-import { decodeBody, isUsableDedupeKey } from "./decode";
+import type { Delivery } from "../providers/types";
 import { type DedupeFastPath, edgeFastPath, kvFastPath } from "./dedupe";
 import { enqueueEvent, gatewayEventId } from "./enqueue";
+import { type QuarantineOutcome, quarantine } from "./quarantine";
 import { readBodyWithinLimit } from "./read-body";
+import { readEvent } from "./read-event";
 
 export type Clock = () => number;
 
@@ -28,9 +29,9 @@ function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
 type Env_ = { Bindings: Env };
 
 /**
- * `POST /webhooks/:provider`, top to bottom: route → size → verify → parse → dedupe →
- * enqueue → acknowledge. Nothing is acknowledged before the queue has taken it, and a
- * delivery refused at any step leaves no trace but a log line.
+ * `POST /webhooks/:provider`, top to bottom: route → size → verify → parse (or quarantine) →
+ * dedupe → enqueue → acknowledge. Nothing is acknowledged before the queue (or, for a quarantined
+ * delivery, D1) has taken it, and a delivery refused at any step changes nothing.
  */
 export function ingestHandler(now: Clock) {
   return async (c: Context<Env_>): Promise<Response> => {
@@ -89,22 +90,25 @@ export function ingestHandler(now: Clock) {
       return jsonError(c, 401, check.code);
     }
 
-    const decoded = decodeBody(body);
-    const parsed = decoded.ok
-      ? await provider.parse(decoded.text, delivery)
-      : { error: "payload_invalid" as const, message: decoded.message };
-    if (isParseFailure(parsed)) {
-      const status = parsed.error === "unsupported_media_type" ? 415 : 400;
-      outcome(status, "rejected", { errorCode: parsed.error, reason: parsed.message });
-      return jsonError(c, status, parsed.error, parsed.message);
-    }
-    if (!isUsableDedupeKey(parsed.dedupeKey)) {
-      const message = "event id must be 1 to 256 visible ASCII characters";
-      outcome(400, "rejected", { errorCode: "payload_invalid", reason: message });
-      return jsonError(c, 400, "payload_invalid", message);
+    const receivedAt = new Date(now()).toISOString();
+    const parsed = await readEvent(provider, delivery);
+    if ("error" in parsed) {
+      // Authentic bytes this code cannot read: kept, never applied, replayable after a fix (contract §3).
+      let kept: QuarantineOutcome;
+      try {
+        kept = await quarantine(c.env.DB, { provider: provider.name, delivery, failure: parsed, receivedAt });
+      } catch (error) {
+        outcome(503, "store_failed", { errorCode: "store_failed", error: String(error) });
+        return jsonError(c, 503, "store_failed", "the delivery could not be stored; retry");
+      }
+      outcome(kept.status === "quarantined" ? 202 : 200, kept.status, { id: kept.id, reason: parsed.message });
+      return kept.status === "quarantined"
+        ? c.json({ status: "quarantined", id: kept.id }, 202)
+        : c.json({ status: "duplicate", id: kept.id, ...(kept.status === "conflict" ? { conflict: true } : {}) }, 200);
     }
 
     const { dedupeKey } = parsed;
+    const bodySha256 = await delivery.bodySha256();
     const id = await gatewayEventId(provider.name, dedupeKey);
     const fastPath: DedupeFastPath =
       config.DEDUPE_MODE === "kv"
@@ -115,12 +119,16 @@ export function ingestHandler(now: Clock) {
             origin: new URL(c.req.url).origin,
             ttlSeconds: config.DEDUPE_TTL_SECONDS,
           });
+    let conflict = false;
     try {
-      const knownId = await withinBudget(fastPath.acceptedId(provider.name, dedupeKey, id), FAST_PATH_BUDGET_MS);
-      if (knownId) {
-        outcome(200, "duplicate", { dedupeKey, id: knownId });
-        return c.json({ status: "duplicate", id: knownId }, 200);
+      const known = await withinBudget(fastPath.accepted(provider.name, dedupeKey, id), FAST_PATH_BUDGET_MS);
+      if (known && (known.bodySha256 === null || known.bodySha256 === bodySha256)) {
+        outcome(200, "duplicate", { dedupeKey, id: known.id });
+        return c.json({ status: "duplicate", id: known.id }, 200);
       }
+      // Another body under a key already accepted: queued only so that the consumer counts it on the
+      // event; it is never applied (contract §3).
+      conflict = known !== null;
     } catch (error) {
       // Only the fast path failed: the consumer's D1 primary key still dedupes.
       log("warn", "dedupe lookup failed; enqueueing anyway", {
@@ -138,17 +146,22 @@ export function ingestHandler(now: Clock) {
         dedupeKey,
         type: parsed.type,
         occurredAt: parsed.occurredAt,
-        receivedAt: new Date(now()).toISOString(),
+        receivedAt,
         payload: parsed.payloadJson,
+        bodySha256,
       });
     } catch (error) {
       // Nothing was marked as seen, so the provider's retry will be accepted.
       outcome(503, "enqueue_failed", { errorCode: "enqueue_failed", dedupeKey, id, error: String(error) });
       return jsonError(c, 503, "enqueue_failed");
     }
+    if (conflict) {
+      outcome(200, "conflict", { dedupeKey, id, type: parsed.type });
+      return c.json({ status: "duplicate", id, conflict: true }, 200);
+    }
 
     c.executionCtx.waitUntil(
-      fastPath.markAccepted(provider.name, dedupeKey, id).catch((error) =>
+      fastPath.markAccepted(provider.name, dedupeKey, { id, bodySha256 }).catch((error) =>
         // The event is already safe in the queue; a missing mark only costs a consumer-side dedupe.
         log("warn", "dedupe mark failed", { provider: provider.name, dedupeKey, error: String(error) }),
       ),

@@ -23,7 +23,17 @@ export interface ParsedEvent {
   payloadJson: string;
 }
 
-export type ParseFailure = { error: "payload_invalid" | "unsupported_media_type"; message: string };
+/**
+ * A verified body this provider cannot read (ingest quarantines it, contract §3). It carries the
+ * event's id and type where they could still be read: the id keys the quarantined delivery, so its
+ * retries are duplicates.
+ */
+export interface ParseFailure {
+  error: "payload_invalid" | "unsupported_media_type";
+  message: string;
+  dedupeKey?: string;
+  type?: string;
+}
 
 /** Env bindings that hold a provider's comma-separated signing secrets. */
 export type SecretBinding = "NOVA_WEBHOOK_SECRET" | "NUVEI_WEBHOOK_SECRET" | "NUVOUCH_CALLBACK_SECRET";
@@ -37,6 +47,11 @@ export interface ConsumeInput {
   payloadJson: string;
   /** ISO time of this processing, for `updated_at` columns. */
   now: string;
+  /**
+   * True while this delivery's body is the event's (the conflict rule, contract §3): every state
+   * statement must hold only where it does, so a conflicting body under the same key changes nothing.
+   */
+  applies: SqlCondition;
 }
 
 /** A SQL boolean expression with its bound parameters, e.g. an `EXISTS (…)` gate. */

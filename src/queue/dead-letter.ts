@@ -1,5 +1,6 @@
+import { sha256Hex } from "../crypto/hmac";
 import { buryEffects } from "../effects/ledger";
-import { deleteBlob, loadBlob, recordDeadEvent } from "../events/store";
+import { bodyIsTheEvent, deleteBlob, loadBlob, recordDeadEvent } from "../events/store";
 import { log } from "../log";
 import { EventMessage } from "./message";
 
@@ -18,9 +19,11 @@ export async function handleDeadLetter(body: unknown, env: Env, nowMs: number): 
   const db = env.DB;
   const now = new Date(nowMs).toISOString();
   const payload = message.payload ?? (message.payloadRef ? await loadBlob(db, message.payloadRef) : null) ?? "null";
+  // A conflicting body's dead letter must not mark the event that was recorded with another body.
+  const bodySha256 = message.bodySha256 ?? (await sha256Hex(payload));
   await db.batch([
-    recordDeadEvent(db, message, payload, now),
-    buryEffects(db, message.id, now),
+    recordDeadEvent(db, message, payload, bodySha256, now),
+    buryEffects(db, message.id, now, bodyIsTheEvent(message.id, bodySha256)),
     ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
   ]);
   log("error", "event dead-lettered", { id: message.id, provider: message.provider, type: message.type });

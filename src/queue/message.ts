@@ -16,6 +16,14 @@ export const EventMessage = z
     receivedAt: z.string(),
     payload: z.string().optional(),
     payloadRef: z.string().optional(),
+    /**
+     * Lowercase hex SHA-256 of the bytes as delivered: which body this message carries, for the
+     * conflict rule. Absent from messages enqueued before it existed: the consumer then hashes the payload.
+     */
+    bodySha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     /** Set by an operator replay: state rules run again, effects stay at most once. */
     replay: z.boolean().optional(),
   })

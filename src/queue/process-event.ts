@@ -1,11 +1,23 @@
 import { getConfig } from "../config";
+import { sha256Hex } from "../crypto/hmac";
 import { FORWARD_EFFECT } from "../effects/forward";
 import { reviveEffects, scheduleEffect } from "../effects/ledger";
 import type { EffectRegistry } from "../effects/registry";
 import { runOwedEffects } from "../effects/runner";
-import { deleteBlob, findEventStatus, getEvent, loadBlob, recordEvent, setEventOutcome } from "../events/store";
+import {
+  bodyIsTheEvent,
+  deleteBlob,
+  findEventIdentity,
+  getEvent,
+  isConflict,
+  loadBlob,
+  noteConflict,
+  recordEvent,
+  setEventOutcome,
+} from "../events/store";
 import { log } from "../log";
 import { getProvider } from "../providers/registry";
+import type { SqlCondition } from "../providers/types";
 import { backoffSeconds } from "./backoff";
 import { EventMessage } from "./message";
 
@@ -43,12 +55,17 @@ export async function processEventMessage(
   const db = env.DB;
   const config = getConfig(env);
 
-  // The authoritative dedupe: the event's id is derived from (provider, dedupe key).
-  const priorStatus = await findEventStatus(db, message.id);
-  // Processed, or dead-lettered (then only an operator replay, not a redelivery, revives it).
-  if (!message.replay && (priorStatus === "processed" || priorStatus === "dead")) {
+  // The authoritative dedupe: the event's id is derived from (provider, dedupe key). Which body
+  // this message carries (for the conflict rule) was hashed at ingest over the delivered bytes.
+  const prior = await findEventIdentity(db, message.id);
+  let bodySha256 = message.bodySha256 ?? (message.payload === undefined ? null : await sha256Hex(message.payload));
+  const now = new Date(deps.now()).toISOString();
+  if (bodySha256 !== null && isConflict(prior, bodySha256)) return conflict(db, message, bodySha256, now);
+  const priorStatus = prior?.status ?? null;
+  // Processed, dead-lettered or quarantined: only an operator replay, not a redelivery, revives it.
+  if (!message.replay && priorStatus !== null && priorStatus !== "retrying") {
     if (message.payloadRef) await deleteBlob(db, message.payloadRef).run();
-    log("info", "duplicate event skipped", { id: message.id, provider: provider.name, dedupeKey: message.dedupeKey });
+    log("info", "duplicate event skipped", logged(message));
     return { kind: "ack", note: "duplicate" };
   }
 
@@ -57,8 +74,9 @@ export async function processEventMessage(
     (message.payloadRef ? await loadBlob(db, message.payloadRef) : null) ??
     (await getEvent(db, message.id))?.payload;
   if (payloadJson == null) throw new Error(`payload of ${message.id} not found`);
+  bodySha256 ??= await sha256Hex(payloadJson);
 
-  const now = new Date(deps.now()).toISOString();
+  const applies = bodyIsTheEvent(message.id, bodySha256);
   const plan = provider.consume({
     db,
     eventId: message.id,
@@ -66,6 +84,7 @@ export async function processEventMessage(
     dedupeKey: message.dedupeKey,
     payloadJson,
     now,
+    applies,
   });
   const nowMs = deps.now();
   const effects = [
@@ -78,24 +97,37 @@ export async function processEventMessage(
   ];
   // Order matters: state first (effect gates read it), then effects, then the event row,
   // whose status reads the effects. D1 runs a batch as one transaction.
+  // The first statement counts a conflict with a body recorded since the read above (a twin in
+  // another batch); every later write is gated on `applies`, so such a batch changes nothing else.
   const results = await db.batch([
+    noteConflict(db, message.id, bodySha256, now),
     ...plan.statements,
     ...effects.map((effect) =>
-      scheduleEffect(db, { id: effect.id, eventId: message.id, name: effect.name }, effect.condition, nowMs),
+      scheduleEffect(
+        db,
+        { id: effect.id, eventId: message.id, name: effect.name },
+        both(applies, effect.condition),
+        nowMs,
+      ),
     ),
     ...(message.replay ? [reviveEffects(db, message.id, now)] : []),
-    recordEvent(db, message, payloadJson, now),
+    recordEvent(db, message, payloadJson, bodySha256, now),
     ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
   ]);
+  if (results[0]?.meta.changes === 1) {
+    log("warn", "conflicting body under a recorded key", logged(message, { bodySha256 }));
+    return { kind: "ack", note: "conflict" };
+  }
   // An effect whose insert took (one row changed) was born claimed by this consumer.
+  const firstEffect = 1 + plan.statements.length;
   const claimed = new Set(
-    effects.filter((_, i) => results[plan.statements.length + i]?.meta.changes === 1).map((effect) => effect.id),
+    effects.filter((_, i) => results[firstEffect + i]?.meta.changes === 1).map((effect) => effect.id),
   );
 
   // A first sighting that scheduled no effect owes none: skip the ledger read (the common,
   // cheapest path: one read, one batch).
   if (priorStatus === null && effects.length === 0 && !message.replay) {
-    log("info", "event processed", { id: message.id, provider: provider.name, type: message.type });
+    log("info", "event processed", logged(message));
     return { kind: "ack", note: "processed" };
   }
 
@@ -123,14 +155,27 @@ export async function processEventMessage(
   });
   if (result.done) {
     if (result.ran > 0) await setEventOutcome(db, message.id, { status: "processed", lastError: null }, now);
-    log("info", "event processed", {
-      id: message.id,
-      provider: provider.name,
-      type: message.type,
-      replay: !!message.replay,
-    });
+    log("info", "event processed", logged(message, { replay: !!message.replay }));
     return { kind: "ack", note: "processed" };
   }
   await setEventOutcome(db, message.id, { status: "retrying", lastError: result.error }, now);
   return { kind: "retry", delaySeconds: backoffSeconds(attempts, result.retryAfterSeconds), error: result.error };
+}
+
+/** A body other than the event's under its key: counted on the event, never applied. */
+async function conflict(db: D1Database, message: EventMessage, bodySha256: string, now: string) {
+  await db.batch([
+    noteConflict(db, message.id, bodySha256, now),
+    ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
+  ]);
+  log("warn", "conflicting body under a recorded key", logged(message, { bodySha256 }));
+  return { kind: "ack", note: "conflict" } as const;
+}
+
+function both(a: SqlCondition, b: SqlCondition | undefined): SqlCondition {
+  return b ? { sql: `(${a.sql}) AND (${b.sql})`, params: [...a.params, ...b.params] } : a;
+}
+
+function logged(message: EventMessage, extra: Record<string, unknown> = {}) {
+  return { id: message.id, provider: message.provider, type: message.type, dedupeKey: message.dedupeKey, ...extra };
 }

@@ -9,11 +9,16 @@ export const nova: Provider = {
   verify: (delivery, options) =>
     verifyTimestampedSignature({ header: delivery.headers.get("x-nova-signature"), body: delivery.body, ...options }),
   parse: (text) =>
-    parseJsonEnvelope(text, NovaEvent, (event) => ({
-      dedupeKey: event.eventId,
-      type: event.type,
-      occurredAt: event.occurredAt ?? null,
-    })),
+    parseJsonEnvelope(
+      text,
+      NovaEvent,
+      (event) => ({
+        dedupeKey: event.eventId,
+        type: event.type,
+        occurredAt: event.occurredAt ?? null,
+      }),
+      { keys: { id: "eventId", type: "type" } },
+    ),
   consume: ({ eventId, payloadJson }) => {
     const event = NovaEvent.parse(JSON.parse(payloadJson));
     // Nova events drive no gateway state: they are recorded and handed to effect handlers.

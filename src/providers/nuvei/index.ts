@@ -34,7 +34,7 @@ export const nuvei: Provider = {
       if (!result.success) return { error: "payload_invalid", message: describeIssues(result.error) };
       return { ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(form.value) };
     }
-    return parseJsonEnvelope(text, NuveiWebhook, (event) => describe(event, dedupeKey), keepBigIds);
+    return parseJsonEnvelope(text, NuveiWebhook, (event) => describe(event, dedupeKey), { reviver: keepBigIds });
   },
   consume: ({ db, eventId, dedupeKey, payloadJson, now }) => {
     const json = parseJsonObject(payloadJson, keepBigIds);

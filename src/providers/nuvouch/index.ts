@@ -17,19 +17,24 @@ export const nuvouch: Provider = {
       ...options,
     }),
   parse: (text) =>
-    parseJsonEnvelope(text, NuvouchEvent, (event) => ({
-      dedupeKey: event.id,
-      type: event.type,
-      occurredAt: event.createdAt ?? null,
-    })),
-  consume: ({ db, eventId, payloadJson, now }) => {
+    parseJsonEnvelope(
+      text,
+      NuvouchEvent,
+      (event) => ({
+        dedupeKey: event.id,
+        type: event.type,
+        occurredAt: event.createdAt ?? null,
+      }),
+      { keys: { id: "id", type: "type" } },
+    ),
+  consume: ({ db, eventId, payloadJson, now, applies }) => {
     const event = NuvouchEvent.parse(JSON.parse(payloadJson));
     const base = { payload: event, forwardData: event.data ?? null };
     const connection = NuvouchConnectionEvent.safeParse(event);
     if (connection.success) {
       return {
         ...base,
-        statements: [upsertConnection(db, connectionFromCallback(connection.data), now)],
+        statements: [upsertConnection(db, connectionFromCallback(connection.data), now, applies)],
         onceKey: eventId,
       };
     }
@@ -38,7 +43,7 @@ export const nuvouch: Provider = {
       const { externalRequestId } = approval.data.data;
       return {
         ...base,
-        statements: [upsertApproval(db, approvalFromCallback(approval.data, eventId), now)],
+        statements: [upsertApproval(db, approvalFromCallback(approval.data, eventId), now, applies)],
         // One effect per approval decision: keyed by the approval, and only for the callback
         // that decided it, so duplicates, replays and a late contrary callback run nothing.
         onceKey: `approval:${externalRequestId}`,

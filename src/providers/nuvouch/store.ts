@@ -1,28 +1,49 @@
+import type { SqlCondition } from "../types";
 import type { ApprovalState, ConnectionState } from "./state";
 
 // SQL for the Nuvouch state rules: each upsert replaces a row only with a strictly
-// higher precedence (see ../precedence.ts), inside the consumer's D1 batch.
+// higher precedence (see ../precedence.ts), inside the consumer's D1 batch, and only where
+// `applies` holds (the delivery's body is the event's: a conflicting body writes nothing).
+// `INSERT … SELECT … WHERE` carries the gate: no row selected, no insert and no update.
 
-export function upsertConnection(db: D1Database, state: ConnectionState, now: string): D1PreparedStatement {
+export function upsertConnection(
+  db: D1Database,
+  state: ConnectionState,
+  now: string,
+  applies: SqlCondition,
+): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO nuvouch_connections
          (connection_session_id, subject_id, context_key, status, precedence, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 WHERE ${applies.sql}
        ON CONFLICT (connection_session_id) DO UPDATE SET
          status = excluded.status, precedence = excluded.precedence, updated_at = excluded.updated_at
        WHERE excluded.precedence > nuvouch_connections.precedence`,
     )
-    .bind(state.connectionSessionId, state.subjectId, state.contextKey, state.status, state.precedence, now);
+    .bind(
+      state.connectionSessionId,
+      state.subjectId,
+      state.contextKey,
+      state.status,
+      state.precedence,
+      now,
+      ...applies.params,
+    );
 }
 
-export function upsertApproval(db: D1Database, state: ApprovalState, now: string): D1PreparedStatement {
+export function upsertApproval(
+  db: D1Database,
+  state: ApprovalState,
+  now: string,
+  applies: SqlCondition,
+): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO nuvouch_approvals
          (external_request_id, approval_request_id, subject_id, context_key, status, precedence,
           decided_at, decided_by_event, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9 WHERE ${applies.sql}
        ON CONFLICT (external_request_id) DO UPDATE SET
          approval_request_id = COALESCE(nuvouch_approvals.approval_request_id, excluded.approval_request_id),
          subject_id = COALESCE(nuvouch_approvals.subject_id, excluded.subject_id),
@@ -42,6 +63,7 @@ export function upsertApproval(db: D1Database, state: ApprovalState, now: string
       state.decidedAt,
       state.decidedByEvent,
       now,
+      ...applies.params,
     );
 }
 
