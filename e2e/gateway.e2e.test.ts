@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { buildPayload, newStory, type ProviderName } from "../scripts/simulator/payloads.ts";
-import { type DevGateway, startDevGateway } from "./support/dev-gateway.ts";
-import { processedEvent, sendSigned } from "./support/operator.ts";
+import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
+import { adminGet, getEvent, processedEvent, sendSigned } from "./support/operator.ts";
 
 let gateway: DevGateway;
 before(async () => {
@@ -22,10 +22,11 @@ describe("the gateway under wrangler dev", () => {
     assert.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
   });
 
+  const connection = newStory({});
   for (const [provider, build] of [
     ["nova", () => buildPayload("nova", "payment.succeeded", newStory({}))],
     ["nuvei", () => buildPayload("nuvei", "approved", newStory({}))],
-    ["nuvouch", () => buildPayload("nuvouch", "nuvouch.connection.accepted", newStory({}))],
+    ["nuvouch", () => buildPayload("nuvouch", "connection.accepted", connection)],
   ] as const) {
     it(`${provider}: accepts a signed delivery, rejects a wrongly signed one, processes it through the queue`, async () => {
       const body = JSON.stringify(build());
@@ -41,4 +42,38 @@ describe("the gateway under wrangler dev", () => {
       assert.equal((await processedEvent(gateway, id)).status, "processed");
     });
   }
+
+  it("nuvouch: the connection callback above drove the pair's connection to accepted", async () => {
+    const query = new URLSearchParams({ subjectId: connection.subject, contextKey: connection.contextKey });
+    const { status, body } = await adminGet<{ status: string }>(gateway, `/api/nuvouch/connections?${query}`);
+    assert.equal(status, 200);
+    assert.equal(body.status, "accepted");
+  });
+
+  it("nuvouch: 12 pairs of callbacks with one id and opposite decisions, sent at once: one effect each, one conflict counted", async () => {
+    const pairs = Array.from({ length: 12 }, () => {
+      const story = newStory({});
+      const approved = buildPayload("nuvouch", "approval.approved", story);
+      const denied = { ...buildPayload("nuvouch", "approval.denied", story), id: approved.id };
+      return [JSON.stringify(approved), JSON.stringify(denied)] as const;
+    });
+    const answers = await Promise.all(pairs.flat().map((body) => send("nuvouch", body)));
+    for (const answer of answers) assert.ok(answer.status >= 200 && answer.status < 300, JSON.stringify(answer));
+    for (let i = 0; i < pairs.length; i++) {
+      const id = (answers[2 * i]?.body as { id: string }).id;
+      assert.equal((answers[2 * i + 1]?.body as { id: string }).id, id);
+      const event = await eventually(
+        async () => {
+          const detail = (await getEvent(gateway, id)) as
+            | { status: string; conflicts: { count: number }; effects: { status: string }[] }
+            | undefined;
+          return detail?.status === "processed" && detail.conflicts.count === 1 ? detail : undefined;
+        },
+        30_000,
+        `pair ${i} processed with its conflict counted`,
+      );
+      assert.equal(event.effects.length, 1, JSON.stringify(event.effects));
+      assert.equal(event.effects[0]?.status, "done");
+    }
+  });
 });

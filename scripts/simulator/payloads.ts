@@ -283,8 +283,13 @@ export function buildPayload(
       return nova(event, story, sources, options.eventId);
     case "nuvei":
       return nuvei(event, story, sources);
-    case "nuvouch":
-      return nuvouch(event, story, sources, options.eventId);
+    case "nuvouch": {
+      // The wire type is built from the canonical name: a prefixed name would otherwise become
+      // `nuvouch.nuvouch.…`, an unknown type the gateway accepts and no state rule reads.
+      const canonical = resolveEvent("nuvouch", event);
+      if (!canonical) throw new Error(`unknown Nuvouch event ${event}: one of ${NUVOUCH_EVENTS.join(", ")}`);
+      return nuvouch(canonical, story, sources, options.eventId);
+    }
   }
 }
 
