@@ -60,8 +60,9 @@ describe("the gateway under wrangler dev", () => {
     const answers = await Promise.all(pairs.flat().map((body) => send("nuvouch", body)));
     for (const answer of answers) assert.ok(answer.status >= 200 && answer.status < 300, JSON.stringify(answer));
     for (let i = 0; i < pairs.length; i++) {
-      const id = (answers[2 * i]?.body as { id: string }).id;
-      assert.equal((answers[2 * i + 1]?.body as { id: string }).id, id);
+      const [first, second] = [answers[2 * i], answers[2 * i + 1]] as { body: { id: string } }[];
+      const id = first?.body.id as string;
+      assert.equal(second?.body.id, id);
       const event = await eventually(
         async () => {
           const detail = (await getEvent(gateway, id)) as
