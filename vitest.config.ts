@@ -13,6 +13,12 @@ export default defineConfig(async () => {
           // Ingest sends to a real local queue that nothing consumes, so tests drive the
           // consumer themselves and never race a background one.
           queueProducers: { EVENTS_QUEUE: { queueName: "webhook-events-unconsumed" } },
+          // Real Secrets Store bindings (Miniflare's), which test/secrets.test.ts puts in place of the
+          // Worker-secret strings to read each secret from the store instead.
+          secretsStoreSecrets: {
+            STORE_SECRET_A: { store_id: "test-store", secret_name: "secret_a" },
+            STORE_SECRET_B: { store_id: "test-store", secret_name: "secret_b" },
+          },
           bindings: {
             TEST_MIGRATIONS: migrations,
             FORWARD_SINK_URL: inject("forwardSinkUrl"),

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { SecretBinding } from "./providers/types";
 
 const optionalInt = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -13,6 +12,12 @@ const optionalText = z
   .string()
   .optional()
   .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+// A secret may be a Secrets Store binding rather than a string: read it with `readSecret`
+// (src/secrets.ts); here it is only the Worker-secret string, when it is one.
+const secretText = z
+  .unknown()
+  .transform((value) => (typeof value === "string" && value.trim() ? value.trim() : undefined));
 
 /** Env vars as the worker uses them: typed, defaulted, and refused loudly when malformed. */
 const ConfigSchema = z.object({
@@ -39,9 +44,9 @@ const ConfigSchema = z.object({
   FORWARD_TIMEOUT_MS: optionalInt(10_000, 1, 60_000),
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
   FORWARD_URL: optionalText.pipe(z.url().optional()),
-  FORWARD_SIGNING_SECRET: optionalText,
-  ADMIN_API_TOKEN: optionalText,
-  NUVOUCH_INTEGRATOR_API_KEY: optionalText,
+  FORWARD_SIGNING_SECRET: secretText,
+  ADMIN_API_TOKEN: secretText,
+  NUVOUCH_INTEGRATOR_API_KEY: secretText,
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -55,14 +60,4 @@ export function getConfig(env: Env): Config {
     cache.set(env, config);
   }
   return config;
-}
-
-/** A `*_SECRET` may hold several comma-separated secrets during a rotation. */
-export function secretsOf(env: Env, binding: SecretBinding): string[] {
-  const raw = (env as unknown as Record<string, unknown>)[binding];
-  if (typeof raw !== "string") return [];
-  return raw
-    .split(",")
-    .map((secret) => secret.trim())
-    .filter((secret) => secret !== "");
 }

@@ -1,10 +1,12 @@
 import type { Context } from "hono";
-import { getConfig, secretsOf } from "../config";
+import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { jsonError } from "../http/errors";
 import { log, warnOnce } from "../log";
 import { getProvider } from "../providers/registry";
 import type { Delivery } from "../providers/types";
+import { readSecretList } from "../secrets";
+import { isAllowed, parseAllowList } from "./allowlist";
 import { type DedupeFastPath, edgeFastPath, kvFastPath } from "./dedupe";
 import { enqueueEvent, gatewayEventId } from "./enqueue";
 import { type QuarantineOutcome, quarantine } from "./quarantine";
@@ -57,6 +59,26 @@ export function ingestHandler(now: Clock) {
       return jsonError(c, 405, "method_not_allowed");
     }
 
+    // An operator's optional allowlist (`<PROVIDER>_ALLOWED_IPS`): the cheapest refusal, before the
+    // body is read or any MAC computed.
+    const allowed = (c.env as unknown as Record<string, unknown>)[`${provider.name.toUpperCase()}_ALLOWED_IPS`];
+    if (typeof allowed === "string" && allowed.trim() !== "") {
+      const list = parseAllowList(allowed);
+      const source = c.req.header("cf-connecting-ip") ?? null;
+      if ("error" in list || !isAllowed(list, source)) {
+        if ("error" in list)
+          warnOnce(`allowlist:${provider.name}`, "allowlist misconfigured: every delivery is refused", {
+            provider: provider.name,
+            error: list.error,
+          });
+        outcome(403, "rejected", {
+          errorCode: "source_not_allowed",
+          reason: "error" in list ? list.error : `source ${String(source).slice(0, 45)} not in the allowlist`,
+        });
+        return jsonError(c, 403, "source_not_allowed");
+      }
+    }
+
     const config = getConfig(c.env);
     const body = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
     if (body === "too_large") {
@@ -64,7 +86,7 @@ export function ingestHandler(now: Clock) {
       return jsonError(c, 413, "payload_too_large");
     }
 
-    const secrets = secretsOf(c.env, provider.secretBinding);
+    const secrets = await readSecretList(c.env, provider.secretBinding, now());
     if (secrets.length === 0) {
       warnOnce(`no-secret:${provider.name}`, "provider secret not configured: every delivery is refused", {
         provider: provider.name,

@@ -18,6 +18,7 @@ import {
 import { log } from "../log";
 import { getProvider } from "../providers/registry";
 import type { SqlCondition } from "../providers/types";
+import { readSecret } from "../secrets";
 import { backoffSeconds } from "./backoff";
 import { EventMessage } from "./message";
 
@@ -145,10 +146,7 @@ export async function processEventMessage(
     },
     payload: plan.payload,
     forwardData: plan.forwardData,
-    forward:
-      config.FORWARD_URL && config.FORWARD_SIGNING_SECRET
-        ? { url: config.FORWARD_URL, signingSecret: config.FORWARD_SIGNING_SECRET }
-        : undefined,
+    forward: await forwardTarget(env, config.FORWARD_URL),
     timeouts: { effectMs: config.EFFECT_TIMEOUT_MS, forwardMs: config.FORWARD_TIMEOUT_MS },
     nowMs: deps.now,
     claimed,
@@ -170,6 +168,11 @@ async function conflict(db: D1Database, message: EventMessage, bodySha256: strin
   ]);
   log("warn", "conflicting body under a recorded key", logged(message, { bodySha256 }));
   return { kind: "ack", note: "conflict" } as const;
+}
+
+async function forwardTarget(env: Env, url: string | undefined) {
+  const signingSecret = url ? await readSecret(env, "FORWARD_SIGNING_SECRET") : undefined;
+  return url && signingSecret ? { url, signingSecret } : undefined;
 }
 
 function both(a: SqlCondition, b: SqlCondition | undefined): SqlCondition {
