@@ -12,7 +12,7 @@ interface Stats {
   from: string;
   to: string;
   bucketSeconds: number;
-  buckets: { start: string; provider: string; total: number; retrying: number; dead: number }[];
+  buckets: { start: string; provider: string; total: number; retrying: number; dead: number; quarantined: number }[];
   providers: { provider: string; total: number; retrying: number; dead: number; failureRate: number }[];
 }
 
@@ -24,6 +24,7 @@ const rows: [provider: string, status: string, receivedAt: string][] = [
   ["nuvei", "retrying", "2026-03-01T10:01:00.000Z"],
   ["nova", "processed", "2026-03-01T10:07:30.000Z"],
   ["nuvouch", "processed", "2026-03-01T10:59:59.000Z"],
+  ["nuvouch", "quarantined", "2026-03-01T10:59:30.000Z"],
   // Outside a one-hour window ending at 11:00.
   ["nova", "dead", "2026-03-01T09:59:59.999Z"],
   ["nova", "dead", "2026-03-01T11:00:00.000Z"],
@@ -53,15 +54,15 @@ describe("GET /api/stats", () => {
       bucketSeconds: 60,
     });
     expect(body.buckets).toEqual([
-      { start: "2026-03-01T10:00:00.000Z", provider: "nova", total: 3, retrying: 0, dead: 1 },
-      { start: "2026-03-01T10:01:00.000Z", provider: "nuvei", total: 1, retrying: 1, dead: 0 },
-      { start: "2026-03-01T10:07:00.000Z", provider: "nova", total: 1, retrying: 0, dead: 0 },
-      { start: "2026-03-01T10:59:00.000Z", provider: "nuvouch", total: 1, retrying: 0, dead: 0 },
+      { start: "2026-03-01T10:00:00.000Z", provider: "nova", total: 3, retrying: 0, dead: 1, quarantined: 0 },
+      { start: "2026-03-01T10:01:00.000Z", provider: "nuvei", total: 1, retrying: 1, dead: 0, quarantined: 0 },
+      { start: "2026-03-01T10:07:00.000Z", provider: "nova", total: 1, retrying: 0, dead: 0, quarantined: 0 },
+      { start: "2026-03-01T10:59:00.000Z", provider: "nuvouch", total: 2, retrying: 0, dead: 0, quarantined: 1 },
     ]);
     expect(body.providers).toEqual([
-      { provider: "nova", total: 4, retrying: 0, dead: 1, failureRate: 0.25 },
-      { provider: "nuvei", total: 1, retrying: 1, dead: 0, failureRate: 1 },
-      { provider: "nuvouch", total: 1, retrying: 0, dead: 0, failureRate: 0 },
+      { provider: "nova", total: 4, retrying: 0, dead: 1, quarantined: 0, failureRate: 0.25 },
+      { provider: "nuvei", total: 1, retrying: 1, dead: 0, quarantined: 0, failureRate: 1 },
+      { provider: "nuvouch", total: 2, retrying: 0, dead: 0, quarantined: 1, failureRate: 0 },
     ]);
   });
 
@@ -78,9 +79,9 @@ describe("GET /api/stats", () => {
     const day = (await (await stats("?window=24h&end=2026-03-01T12:00:00.000Z")).json()) as Stats;
     expect(day.bucketSeconds).toBe(900);
     expect(day.buckets.filter((b) => b.provider === "nova")).toEqual([
-      { start: "2026-03-01T09:45:00.000Z", provider: "nova", total: 1, retrying: 0, dead: 1 },
-      { start: "2026-03-01T10:00:00.000Z", provider: "nova", total: 4, retrying: 0, dead: 1 },
-      { start: "2026-03-01T11:00:00.000Z", provider: "nova", total: 1, retrying: 0, dead: 1 },
+      { start: "2026-03-01T09:45:00.000Z", provider: "nova", total: 1, retrying: 0, dead: 1, quarantined: 0 },
+      { start: "2026-03-01T10:00:00.000Z", provider: "nova", total: 4, retrying: 0, dead: 1, quarantined: 0 },
+      { start: "2026-03-01T11:00:00.000Z", provider: "nova", total: 1, retrying: 0, dead: 1, quarantined: 0 },
     ]);
   });
 

@@ -27,11 +27,13 @@ interface BucketRow {
   total: number;
   retrying: number;
   dead: number;
+  quarantined: number;
 }
 
 /**
  * `GET /api/stats?window=15m|1h|6h|24h&end=<ISO>`: events received in the window, counted per
- * provider and time bucket with their current status. Failed = `retrying` + `dead`.
+ * provider and time bucket with their current status. Failed = `retrying` + `dead`; `quarantined`
+ * (kept, not parsed) is counted beside them.
  * Mounted inside the operator API, so it is behind the same bearer token.
  */
 export function statsApi() {
@@ -51,7 +53,8 @@ export function statsApi() {
               provider,
               COUNT(*) AS total,
               SUM(status = 'retrying') AS retrying,
-              SUM(status = 'dead') AS dead
+              SUM(status = 'dead') AS dead,
+              SUM(status = 'quarantined') AS quarantined
        FROM events
        WHERE received_at >= ?1 AND received_at < ?2
        GROUP BY bucket, provider
@@ -60,12 +63,14 @@ export function statsApi() {
       .bind(new Date(from).toISOString(), new Date(to).toISOString(), bucketSeconds)
       .all<BucketRow>();
 
-    const totals = new Map(providerNames.map((name) => [name, { total: 0, retrying: 0, dead: 0 }]));
+    const empty = () => ({ total: 0, retrying: 0, dead: 0, quarantined: 0 });
+    const totals = new Map(providerNames.map((name) => [name, empty()]));
     const buckets = results.map((row) => {
-      const sum = totals.get(row.provider) ?? { total: 0, retrying: 0, dead: 0 };
+      const sum = totals.get(row.provider) ?? empty();
       sum.total += row.total;
       sum.retrying += row.retrying;
       sum.dead += row.dead;
+      sum.quarantined += row.quarantined;
       totals.set(row.provider, sum);
       return {
         start: new Date(row.bucket * 1000).toISOString(),
@@ -73,6 +78,7 @@ export function statsApi() {
         total: row.total,
         retrying: row.retrying,
         dead: row.dead,
+        quarantined: row.quarantined,
       };
     });
     return c.json({
