@@ -380,7 +380,12 @@ test("operator dashboard: sign in, see events, open one, replay it; v2 pieces; n
     await page.setViewportSize(viewport);
     await page.click("#refresh");
     await page.locator(`#quarantined-body tr[data-id="${QUARANTINED_ID}"]`).waitFor();
-    await page.waitForTimeout(300); // the chart redraws at the card's new width
+    // The chart is redrawn at the card's new width (clamped to 300–900 px) before the screenshot.
+    await page.waitForFunction(`(() => {
+      const box = document.getElementById("chart");
+      const width = Number(box.querySelector("svg")?.getAttribute("width"));
+      return Math.abs(width - Math.min(900, Math.max(300, box.clientWidth))) <= 8;
+    })()`);
     await page.screenshot({ path: join(OUTPUT, `dashboard-${viewport.width}.png`), fullPage: true });
     await assertNoOverflow(page, `${label} overview`);
     await assertTypesOnOneLine(page, label);
@@ -406,6 +411,8 @@ test("operator dashboard: sign in, see events, open one, replay it; v2 pieces; n
     await page.screenshot({ path: join(OUTPUT, `dashboard-detail-${viewport.width}.png`) });
     await page.locator("#effects").scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(OUTPUT, `dashboard-detail-effects-${viewport.width}.png`) });
+    await page.locator("#payload").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(OUTPUT, `dashboard-detail-body-${viewport.width}.png`) });
     await assertNoOverflow(page, `${label} detail`);
     await page.click("#detail-close");
   }
