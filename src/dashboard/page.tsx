@@ -204,7 +204,7 @@ export function DashboardPage({ nonce, script, style, providers, windows }: Page
               <h3>
                 Quarantined body <span id="raw-format" class="hint" />
               </h3>
-              <pre id="raw-body" class="payload" />
+              <pre id="raw-body" class="payload raw" />
             </section>
             <section id="payload-section" hidden>
               <h3>Payload</h3>
