@@ -1,8 +1,12 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildDashboard } from "./scripts/build-dashboard.ts";
 import { TEST_SECRETS } from "./test/support/secrets";
 
 export default defineConfig(async () => {
+  // The Worker imports the bundled dashboard client as text (wrangler.toml `[[rules]]`); the
+  // pool does not run wrangler's `[build]` step, so bundle it here.
+  await buildDashboard();
   const migrations = await readD1Migrations("./migrations");
   return {
     plugins: [

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { STATS_WINDOWS } from "../admin/stats";
+import { errorBody } from "../http/errors";
 import { providerNames } from "../providers/registry";
+import { dashboardAssets } from "./assets";
 import { DashboardPage } from "./page";
 
 /** 128 random bits, base64: a fresh CSP nonce for every response. */
@@ -9,7 +11,10 @@ function newNonce(): string {
   return btoa(String.fromCharCode(...bytes));
 }
 
-/** Only the page's own nonce'd <script> and <style> run, and it talks only to this origin. */
+/**
+ * Only the page's own nonce'd script and stylesheet (served files, checked by their integrity
+ * hash) run; it talks only to this origin; DOM sinks that parse HTML are refused (Trusted Types).
+ */
 export function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'none'",
@@ -19,8 +24,15 @@ export function contentSecurityPolicy(nonce: string): string {
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
+    "require-trusted-types-for 'script'",
+    "trusted-types 'none'",
   ].join("; ");
 }
+
+const COMMON_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
 
 /**
  * The operator dashboard, `GET /dashboard`: a static page without auth and without data. Its
@@ -28,15 +40,25 @@ export function contentSecurityPolicy(nonce: string): string {
  */
 export function dashboard() {
   const page = new Hono();
-  page.get("/", (c) => {
+  page.get("/", async (c) => {
     const nonce = newNonce();
-    const html = DashboardPage({ nonce, providers: providerNames, windows: Object.keys(STATS_WINDOWS) });
+    const { script, style } = await dashboardAssets();
+    const html = DashboardPage({ nonce, script, style, providers: providerNames, windows: Object.keys(STATS_WINDOWS) });
     return c.html(`<!doctype html>${html}`, 200, {
+      ...COMMON_HEADERS,
       "content-security-policy": contentSecurityPolicy(nonce),
       "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
       "x-frame-options": "DENY",
+    });
+  });
+  page.get("/:file", async (c) => {
+    const path = c.req.path;
+    const asset = Object.values(await dashboardAssets()).find((a) => a.path === path);
+    if (!asset) return c.json(errorBody("not_found"), 404);
+    return c.body(asset.body, 200, {
+      ...COMMON_HEADERS,
+      "content-type": asset.contentType,
+      "cache-control": "public, max-age=31536000, immutable",
     });
   });
   return page;

@@ -1,16 +1,16 @@
-import { CLIENT_SCRIPT } from "./client";
-import { DASHBOARD_CSS } from "./styles";
-
 export interface PageProps {
-  /** Per-response CSP nonce for the one inline <style> and <script>. */
+  /** Per-response CSP nonce for the page's one script and one stylesheet. */
   nonce: string;
+  /** The bundled client (src/dashboard/client/), served as files by index.tsx. */
+  script: { path: string; integrity: string };
+  style: { path: string; integrity: string };
   /** Provider names for the filter; the page carries no other server data. */
   providers: readonly string[];
   windows: readonly string[];
 }
 
 /** The static shell: all data is fetched by the client script with the operator's token. */
-export function DashboardPage({ nonce, providers, windows }: PageProps) {
+export function DashboardPage({ nonce, script, style, providers, windows }: PageProps) {
   return (
     <html lang="en">
       <head>
@@ -18,12 +18,13 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <title>Webhook gateway · operator</title>
-        <style nonce={nonce} dangerouslySetInnerHTML={{ __html: DASHBOARD_CSS }} />
+        <link rel="stylesheet" href={style.path} integrity={style.integrity} nonce={nonce} />
+        <script src={script.path} integrity={script.integrity} nonce={nonce} defer />
       </head>
       <body>
         <header class="top">
           <h1>
-            Webhook gateway<span>operator dashboard</span>
+            Webhook gateway<span class="sub">operator dashboard</span>
           </h1>
           <div id="session" class="session" hidden>
             <span id="updated" />
@@ -63,17 +64,22 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
           <div id="app" hidden>
             <p id="app-message" class="message" role="alert" />
 
-            <section id="dead" class="card dead" aria-labelledby="dead-title">
-              <h2 id="dead-title">
-                Dead letters <span id="dead-count" class="count" />
-              </h2>
-              <EventTable name="dead" empty="No dead letters." />
-            </section>
+            <div class="pair">
+              <section id="dead" class="card dead" aria-labelledby="dead-title">
+                <ListHead name="dead" title="Dead letters" />
+                <EventTable name="dead" empty="No dead letters." />
+              </section>
+              <section id="quarantined" class="card quarantined" aria-labelledby="quarantined-title">
+                <ListHead name="quarantined" title="Quarantined" />
+                <p class="note">Signed deliveries whose body the gateway could not read, kept byte for byte.</p>
+                <EventTable name="quarantined" empty="Nothing quarantined." />
+              </section>
+            </div>
 
             <section id="stats" class="card" aria-labelledby="stats-title">
-              <div class="stats-head">
+              <div class="card-head">
                 <h2 id="stats-title">
-                  Traffic and failure rate <span id="stats-range" class="count" />
+                  Traffic and failures <span id="stats-range" class="count" />
                 </h2>
                 <label class="hint">
                   Window{" "}
@@ -91,25 +97,39 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
                   <div id="chart" />
                   <div id="legend" class="legend" />
                 </div>
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Provider</th>
-                      <th class="num">Events</th>
-                      <th class="num">Retrying</th>
-                      <th class="num">Dead</th>
-                      <th class="num">Fail rate</th>
-                    </tr>
-                  </thead>
-                  <tbody id="stats-body" />
-                </table>
+                <div class="stats-side">
+                  <div class="table-wrap">
+                    <table>
+                      <thead>
+                        <tr>
+                          <th>Provider</th>
+                          <th class="num">Events</th>
+                          <th class="num">Retrying</th>
+                          <th class="num">Dead</th>
+                          <th class="num">Failed</th>
+                        </tr>
+                      </thead>
+                      <tbody id="stats-body" />
+                    </table>
+                  </div>
+                  <div id="rejections">
+                    <h3>
+                      Refused deliveries <span id="rejections-range" class="count" />
+                    </h3>
+                    <ul id="rejections-list" class="refusals" hidden />
+                    <p id="rejections-empty" class="empty" hidden>
+                      No refused deliveries.
+                    </p>
+                    <p id="rejections-unavailable" class="unavailable" hidden>
+                      This gateway does not count refused deliveries yet (no <code>/api/rejections</code>).
+                    </p>
+                  </div>
+                </div>
               </div>
             </section>
 
             <section id="events" class="card" aria-labelledby="events-title">
-              <h2 id="events-title">
-                Recent events <span id="events-count" class="count" />
-              </h2>
+              <ListHead name="events" title="Recent events" />
               <form id="filters" class="filters" autocomplete="off">
                 <label>
                   Provider
@@ -120,9 +140,9 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
                     ))}
                   </select>
                 </label>
-                <label>
+                <label class="grow">
                   Type (exact)
-                  <input name="type" class="wide" maxlength={200} placeholder="payment.succeeded" />
+                  <input name="type" maxlength={200} placeholder="payment.succeeded" />
                 </label>
                 <label>
                   Status
@@ -131,9 +151,10 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
                     <option value="processed">processed</option>
                     <option value="retrying">retrying</option>
                     <option value="dead">dead</option>
+                    <option value="quarantined">quarantined</option>
                   </select>
                 </label>
-                <label>
+                <label class="grow">
                   Dedupe key
                   <input name="dedupeKey" maxlength={256} placeholder="evt_… or sha-256" />
                 </label>
@@ -151,7 +172,9 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
 
         <dialog id="detail" aria-labelledby="detail-title">
           <div class="dlg-head">
-            <h2 id="detail-title">Event</h2>
+            <h2 id="detail-title" class="dlg-title">
+              Event
+            </h2>
             <button id="detail-close" type="button" aria-label="Close">
               Close
             </button>
@@ -165,51 +188,95 @@ export function DashboardPage({ nonce, providers, windows }: PageProps) {
               </button>
               <p id="replay-message" class="message" role="status" />
             </div>
+            <section id="conflicts" hidden>
+              <h3>Conflicting deliveries</h3>
+              <p class="note">
+                Later deliveries with this dedupe key and a different body: answered 2xx, never applied.
+              </p>
+              <dl id="conflicts-meta" class="meta" />
+            </section>
             <h3>Effects</h3>
-            <table>
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Status</th>
-                  <th class="num">Attempts</th>
-                  <th>Last error</th>
-                </tr>
-              </thead>
-              <tbody id="effects-body" />
-            </table>
+            <div id="effects" />
             <p id="effects-empty" class="empty" hidden>
               No effects for this event.
             </p>
-            <h3>Payload</h3>
-            <pre id="payload" class="payload" />
+            <section id="raw" hidden>
+              <h3>
+                Quarantined body <span id="raw-format" class="hint" />
+              </h3>
+              <pre id="raw-body" class="payload raw" />
+            </section>
+            <section id="payload-section" hidden>
+              <h3>Payload</h3>
+              <pre id="payload" class="payload" />
+            </section>
           </div>
         </dialog>
 
-        <script nonce={nonce} dangerouslySetInnerHTML={{ __html: CLIENT_SCRIPT }} />
+        <dialog id="confirm" class="confirm" aria-labelledby="confirm-title">
+          <div class="dlg-head">
+            <h2 id="confirm-title" class="dlg-title">
+              Confirm
+            </h2>
+          </div>
+          <div class="dlg-body">
+            <p id="confirm-text" />
+            <div class="dlg-actions">
+              <button id="confirm-cancel" type="button">
+                Cancel
+              </button>
+              <button id="confirm-ok" class="danger" type="button">
+                Confirm
+              </button>
+            </div>
+          </div>
+        </dialog>
       </body>
     </html>
   );
 }
 
-/** A list of events filled by the client script: `<name>-body`, `-empty` and `-more`. */
+/** A list's title with its count, the "Replay all shown" button and their message line. */
+function ListHead({ name, title }: { name: string; title: string }) {
+  return (
+    <>
+      <div class="card-head">
+        <h2 id={`${name}-title`}>
+          {title} <span id={`${name}-count`} class="count" />
+        </h2>
+        <button id={`${name}-replay-all`} class="small" type="button" hidden>
+          Replay all shown…
+        </button>
+      </div>
+      <p id={`${name}-message`} class="message" role="status" />
+    </>
+  );
+}
+
+/** A list of events filled by the client: `<name>-table`, `-body`, `-empty`, `-more`, `-unavailable`. */
 function EventTable({ name, empty }: { name: string; empty: string }) {
   return (
     <>
-      <table id={`${name}-table`}>
-        <thead>
-          <tr>
-            <th>Received</th>
-            <th>Provider</th>
-            <th>Type</th>
-            <th>Status</th>
-            <th class="num">Attempts</th>
-            <th>Last error</th>
-          </tr>
-        </thead>
-        <tbody id={`${name}-body`} />
-      </table>
+      <div id={`${name}-table`} class="table-wrap" hidden>
+        <table class="events">
+          <thead>
+            <tr>
+              <th>Received</th>
+              <th>Provider</th>
+              <th>Type</th>
+              <th>Status</th>
+              <th class="num">Attempts</th>
+              <th>Last error</th>
+            </tr>
+          </thead>
+          <tbody id={`${name}-body`} />
+        </table>
+      </div>
       <p id={`${name}-empty`} class="empty" hidden>
         {empty}
+      </p>
+      <p id={`${name}-unavailable`} class="unavailable" hidden>
+        This gateway does not list {name} events yet.
       </p>
       <button id={`${name}-more`} class="more" type="button" hidden>
         Load more
