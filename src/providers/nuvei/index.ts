@@ -1,16 +1,10 @@
 import { describeIssues, parseJsonEnvelope, parseJsonObject } from "../json";
 import type { ParsedEvent, ParseFailure, Provider } from "../types";
 import { parseDottedForm } from "./form";
-import { NuveiWebhook } from "./schema";
+import { keepNumberText, NuveiWebhook } from "./schema";
 import { verifyNuveiSignature } from "./signature";
 import { transactionFromWebhook } from "./state";
 import { upsertTransaction } from "./store";
-
-// transactionId is a 64-bit number: parsed as a JS number it would silently lose digits,
-// so the reviver keeps the source text of any numeric transactionId.
-function keepBigIds(key: string, value: unknown, context?: { source?: string }): unknown {
-  return key === "transactionId" && typeof value === "number" && context?.source ? context.source : value;
-}
 
 function describe(event: NuveiWebhook, dedupeKey: string): Omit<ParsedEvent, "payloadJson"> {
   return { dedupeKey, type: `transaction.${event.result.status}`, occurredAt: event.timeStamp ?? null };
@@ -34,10 +28,10 @@ export const nuvei: Provider = {
       if (!result.success) return { error: "payload_invalid", message: describeIssues(result.error) };
       return { ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(form.value) };
     }
-    return parseJsonEnvelope(text, NuveiWebhook, (event) => describe(event, dedupeKey), keepBigIds);
+    return parseJsonEnvelope(text, NuveiWebhook, (event) => describe(event, dedupeKey), keepNumberText);
   },
   consume: ({ db, eventId, dedupeKey, payloadJson, now }) => {
-    const json = parseJsonObject(payloadJson, keepBigIds);
+    const json = parseJsonObject(payloadJson, keepNumberText);
     if (!json.ok) throw new Error(`stored Nuvei payload unreadable: ${json.message}`);
     const webhook = NuveiWebhook.parse(json.value);
     const state = transactionFromWebhook(webhook, dedupeKey);

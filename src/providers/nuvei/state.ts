@@ -44,7 +44,7 @@ export function transactionFromWebhook(webhook: NuveiWebhook, dedupeKey: string)
     merchantTransactionId: webhook.merchantTransactionId ?? null,
     status: webhook.result.status,
     precedence: nuveiPrecedence(webhook.result.status, webhook.timeStamp, dedupeKey),
-    amount: webhook.amount === undefined ? null : String(webhook.amount),
+    amount: webhook.amount ?? null,
     currency: webhook.currency ?? null,
     transactionType: webhook.transactionType ?? null,
     statusTime: webhook.timeStamp ?? null,
