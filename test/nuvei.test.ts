@@ -4,6 +4,8 @@ import { sha256Hex } from "../src/crypto/hmac";
 import { EffectRegistry } from "../src/effects/registry";
 import { nuvei } from "../src/providers/nuvei";
 import type { NuveiWebhook } from "../src/providers/nuvei/schema";
+import { nuveiPrecedence } from "../src/providers/nuvei/state";
+import { sortableTime } from "../src/providers/precedence";
 import { isParseFailure, type ParsedEvent, type ParseFailure } from "../src/providers/types";
 import { consume, messageFor } from "./support/consumer";
 import { callGateway, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
@@ -160,5 +162,105 @@ describe("Nuvei form bodies (issue 9 item 9)", () => {
     expect(response.status).toBe(202);
     await consume(sent);
     expect(await row(transactionId)).toMatchObject({ status: "approved", amount: "10.10", currency: "EUR" });
+  });
+});
+
+describe("Nuvei timeStamps order to the nanosecond (issue 9 item 3)", () => {
+  const HASH = "a".repeat(64);
+
+  it("pins the stored precedence encoding", () => {
+    expect(sortableTime("2024-08-28T12:11:47.337302438Z")).toBe("001724847107337302438");
+    expect(nuveiPrecedence("approved", "2024-08-28T12:11:47.337302438Z", HASH)).toBe(
+      `1|001724847107337302438|approved|${HASH}`,
+    );
+    expect(nuveiPrecedence("pending", undefined, HASH)).toBe(`0|${"0".repeat(21)}|pending|${HASH}`);
+  });
+
+  it.each([
+    ["one nanosecond apart", "2024-08-28T12:11:47.337302438Z", "2024-08-28T12:11:47.337302439Z"],
+    ["one microsecond apart", "2024-08-28T12:11:47.337302999Z", "2024-08-28T12:11:47.337303Z"],
+    ["a short fraction against a long one", "2024-08-28T12:11:47.3373Z", "2024-08-28T12:11:47.337300001Z"],
+    ["across a second", "2024-08-28T12:11:47.999999999Z", "2024-08-28T12:11:48Z"],
+    ["under an offset", "2024-08-28T14:11:47.337302438+02:00", "2024-08-28T12:11:47.337302439Z"],
+    ["undated before dated", undefined, "1970-01-01T00:00:00.000000001Z"],
+  ])("orders times %s", (_name, earlier, later) => {
+    expect(sortableTime(earlier) < sortableTime(later)).toBe(true);
+    expect(sortableTime(earlier)).toHaveLength(21);
+    expect(sortableTime(later)).toHaveLength(21);
+  });
+
+  it("the same instant written two ways sorts equal; an unreadable time is the earliest", () => {
+    expect(sortableTime("2024-08-28T14:11:47.337302438+02:00")).toBe(sortableTime("2024-08-28T12:11:47.337302438Z"));
+    expect(sortableTime("2024-08-28T12:11:47.3373024389999Z")).toBe(sortableTime("2024-08-28T12:11:47.337302438Z"));
+    expect(sortableTime("not a time")).toBe("0".repeat(21));
+    expect(sortableTime("1969-12-31T23:59:59.999999999Z")).toBe("0".repeat(21));
+  });
+
+  it("the later nanosecond wins in D1, not the status name, whatever the delivery order", async () => {
+    for (const [first, second] of [
+      ["earlier", "later"],
+      ["later", "earlier"],
+    ] as const) {
+      const transactionId = fresh("tx_ns");
+      const webhooks = {
+        // Within one millisecond: the status name would pick "update" and "declined".
+        earlier: [
+          { transactionId, result: { status: "update" }, timeStamp: "2024-08-28T12:11:47.337302438Z" },
+          {
+            transactionId: `${transactionId}f`,
+            result: { status: "declined" },
+            timeStamp: "2024-08-28T12:11:47.337302438Z",
+          },
+        ],
+        later: [
+          { transactionId, result: { status: "pending" }, timeStamp: "2024-08-28T12:11:47.337302439Z" },
+          {
+            transactionId: `${transactionId}f`,
+            result: { status: "approved" },
+            timeStamp: "2024-08-28T12:11:47.337302439Z",
+          },
+        ],
+      };
+      for (const webhook of [...webhooks[first], ...webhooks[second]])
+        await consume([await messageFor("nuvei", webhook)]);
+      expect((await row(transactionId))?.status).toBe("pending");
+      expect((await row(`${transactionId}f`))?.status).toBe("approved");
+    }
+  });
+});
+
+describe("migration 0007 rewrites stored precedences into the nanosecond encoding", () => {
+  const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0007_"));
+  const rewrite = migration?.queries.find((q) => /UPDATE nuvei_transactions\s+SET precedence/.test(q));
+  // The encoding before 0007: epoch milliseconds, 15 digits.
+  const oldSortableTime = (iso: string | null) => {
+    const ms = iso ? Date.parse(iso) : Number.NaN;
+    return (Number.isFinite(ms) && ms >= 0 ? String(ms) : "0").padStart(15, "0");
+  };
+
+  it.each([
+    ["nine fraction digits", "approved", "2024-08-28T12:11:47.337302438Z"],
+    ["four fraction digits", "pending", "2024-08-28T12:11:47.3373Z"],
+    ["twelve fraction digits", "pending", "2024-08-28T12:11:47.337302438999Z"],
+    ["an offset", "declined", "2024-08-28T14:11:47.337302438+02:00"],
+    ["no fraction", "update", "2024-08-28T12:11:47Z"],
+    ["no offset", "update", "2024-08-28T12:11:47.5"],
+    ["no time", "pending", null],
+    ["an unreadable time", "pending", "yesterday"],
+    ["another format Date.parse reads", "error", "Wed, 28 Aug 2024 12:11:47 GMT"],
+  ])("%s: the rewritten row equals what the new code computes", async (_name, status, statusTime) => {
+    expect(rewrite).toBeDefined();
+    const key = fresh("tx_migrated");
+    const hash = "b".repeat(64);
+    const final = ["approved", "declined", "error", "authorizedOnly"].includes(status) ? 1 : 0;
+    await env.DB.prepare(
+      `INSERT INTO nuvei_transactions (transaction_id, status, precedence, status_time, updated_at)
+       VALUES (?, ?, ?, ?, '2026-01-01T00:00:00Z')`,
+    )
+      .bind(key, status, `${final}|${oldSortableTime(statusTime)}|${status}|${hash}`, statusTime)
+      .run();
+    await env.DB.prepare(rewrite as string).run();
+    await env.DB.prepare(rewrite as string).run(); // idempotent
+    expect((await row(key))?.precedence).toBe(nuveiPrecedence(status, statusTime, hash));
   });
 });

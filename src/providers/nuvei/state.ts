@@ -22,6 +22,14 @@ export function isFinalNuveiStatus(status: string): boolean {
   return FINAL.has(status);
 }
 
+/**
+ * The STORED precedence of a Nuvei callback (`nuvei_transactions.precedence`), compared as
+ * a string: `<1 if final else 0>|<sortableTime(timeStamp), 21 digits>|<status>|<body hash>`,
+ * e.g. `1|001724847107337302438|approved|<64 hex>`. Final beats non-final; then the later
+ * timeStamp to the nanosecond; the status name and the body hash only break exact ties.
+ * Rows written under another encoding compare wrongly against this one: a change needs a
+ * migration that rewrites them (see migrations/0007).
+ */
 export function nuveiPrecedence(status: string, timeStamp: string | null | undefined, dedupeKey: string): string {
   return `${isFinalNuveiStatus(status) ? 1 : 0}|${sortableTime(timeStamp)}|${status}|${dedupeKey}`;
 }
