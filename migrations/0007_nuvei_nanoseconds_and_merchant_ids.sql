@@ -20,3 +20,20 @@ SET precedence = substr(precedence, 1, 17) || (
       ELSE '000000'
     END) || substr(precedence, 18)
 WHERE substr(precedence, 18, 1) = '|';
+
+-- amount, currency and transaction_type each come from the highest-precedence webhook
+-- that carried them (src/providers/nuvei/store.ts): a later webhook without the field no
+-- longer blanks it, in whatever order they arrive. A row written before kept one
+-- precedence for all; it stands for each field the row holds.
+ALTER TABLE nuvei_transactions ADD COLUMN amount_precedence TEXT;
+ALTER TABLE nuvei_transactions ADD COLUMN currency_precedence TEXT;
+ALTER TABLE nuvei_transactions ADD COLUMN transaction_type_precedence TEXT;
+UPDATE nuvei_transactions
+SET amount_precedence = iif(amount IS NULL, NULL, precedence),
+    currency_precedence = iif(currency IS NULL, NULL, precedence),
+    transaction_type_precedence = iif(transaction_type IS NULL, NULL, precedence);
+
+-- GET /api/nuvei/transactions?merchantTransactionId= reads every row of a merchant id:
+-- its transactionIds' rows and its `merchant:` row (webhooks without transactionId).
+CREATE INDEX nuvei_transactions_by_merchant ON nuvei_transactions (merchant_transaction_id)
+  WHERE merchant_transaction_id IS NOT NULL;

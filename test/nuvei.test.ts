@@ -265,6 +265,39 @@ describe("migration 0007 rewrites stored precedences into the nanosecond encodin
   });
 });
 
+describe("migration 0007 gives rows written before it a precedence per field", () => {
+  it("each field the row holds takes the row's precedence; a later webhook fills only what is missing", async () => {
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0007_"));
+    const backfill = migration?.queries.find((q) => /SET amount_precedence/.test(q));
+    expect(backfill).toBeDefined();
+    const transactionId = fresh("tx_backfill");
+    const precedence = nuveiPrecedence("approved", "2026-11-23T10:00:00Z", "c".repeat(64));
+    await env.DB.prepare(
+      `INSERT INTO nuvei_transactions (transaction_id, status, precedence, amount, updated_at)
+       VALUES (?, 'approved', ?, '10.10', '2026-01-01T00:00:00Z')`,
+    )
+      .bind(transactionId, precedence)
+      .run();
+    await env.DB.prepare(backfill as string).run();
+    expect(await row(transactionId)).toMatchObject({
+      amount_precedence: precedence,
+      currency_precedence: null,
+      transaction_type_precedence: null,
+    });
+    // An earlier pending with other details: it fills the currency, changes nothing else.
+    await consume([
+      await messageFor("nuvei", {
+        transactionId,
+        amount: "99",
+        currency: "EUR",
+        result: { status: "pending" },
+        timeStamp: "2026-11-23T09:00:00Z",
+      }),
+    ]);
+    expect(await row(transactionId)).toMatchObject({ status: "approved", amount: "10.10", currency: "EUR" });
+  });
+});
+
 describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
   const XML = "application/xml";
   const webhookXml = (transactionId: string, status: string, extra = "") =>

@@ -5,7 +5,7 @@ import { getEvent } from "../events/store";
 import { jsonError } from "../http/errors";
 import { enqueueEvent } from "../ingest/enqueue";
 import { log } from "../log";
-import { getTransaction } from "../providers/nuvei/store";
+import { nuveiApi } from "../providers/nuvei/routes";
 import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
 import { providerNames } from "../providers/registry";
 import { requireAdminToken } from "./auth";
@@ -79,10 +79,7 @@ export function adminApi(options: NuvouchRouteOptions) {
     return c.json({ status: "replay_queued", id: row.id }, 202);
   });
 
-  api.get("/nuvei/transactions/:transactionId", async (c) => {
-    const transaction = await getTransaction(c.env.DB, c.req.param("transactionId"));
-    return transaction ? c.json(transaction) : jsonError(c, 404, "transaction_not_found");
-  });
+  api.route("/nuvei", nuveiApi());
 
   api.route("/nuvouch", nuvouchApi(options));
 

@@ -4,7 +4,7 @@ import { parseDottedForm } from "./form";
 import { keepNumberText, NuveiWebhook } from "./schema";
 import { verifyNuveiSignature } from "./signature";
 import { transactionFromWebhook } from "./state";
-import { upsertTransaction } from "./store";
+import { transactionStatements } from "./store";
 import { parseXmlWebhook } from "./xml";
 
 function describe(event: NuveiWebhook, dedupeKey: string): Omit<ParsedEvent, "payloadJson"> {
@@ -47,7 +47,7 @@ export const nuvei: Provider = {
     const state = transactionFromWebhook(webhook, dedupeKey);
     return {
       payload: webhook,
-      statements: state ? [upsertTransaction(db, state, now)] : [],
+      statements: state ? transactionStatements(db, state, now) : [],
       onceKey: eventId,
       forwardData: webhook,
     };

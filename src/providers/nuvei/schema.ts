@@ -3,6 +3,12 @@ import { z } from "zod";
 /** Final statuses: no later non-final callback may overwrite them (contract §5). */
 export const NUVEI_FINAL_STATUSES = ["approved", "declined", "error", "authorizedOnly"] as const;
 
+/**
+ * Webhooks without a transactionId are kept under `merchant:<merchantTransactionId>`
+ * (see ./state.ts), so no transactionId may start with it.
+ */
+export const MERCHANT_KEY_PREFIX = "merchant:";
+
 // Ids and amounts are strings here, digit for digit as sent: JSON numbers arrive as their
 // source text (see `keepNumberText`), form and XML values are text anyway. A number type
 // would invite `String(n)`, which rounds a 19-digit id and turns 10.10 into "10.1".
@@ -13,7 +19,9 @@ const Id = z.string().min(1).max(256);
  * carry no `transactionId`, and every other field is optional depending on the method.
  */
 export const NuveiWebhook = z.looseObject({
-  transactionId: Id.optional(),
+  transactionId: Id.refine((id) => !id.startsWith(MERCHANT_KEY_PREFIX), {
+    message: `must not start with "${MERCHANT_KEY_PREFIX}"`,
+  }).optional(),
   merchantTransactionId: Id.optional(),
   transactionType: z.string().optional(),
   amount: z.string().optional(),

@@ -1,5 +1,5 @@
 import { sortableTime } from "../precedence";
-import { NUVEI_FINAL_STATUSES, type NuveiWebhook } from "./schema";
+import { MERCHANT_KEY_PREFIX, NUVEI_FINAL_STATUSES, type NuveiWebhook } from "./schema";
 
 // Pure state rule of contract §5 for Nuvei: a non-final status never overwrites a final
 // one. Among callbacks of the same finality the later `timeStamp` wins, then the status
@@ -35,13 +35,15 @@ export function nuveiPrecedence(status: string, timeStamp: string | null | undef
 }
 
 /**
- * Nuvei's own APM examples carry no transactionId; merchantTransactionId, which Nuvei
- * recommends for mapping webhooks, keys the record then, in its own `merchant:` namespace
- * so that a merchant's numeric order id never lands on another payment's transactionId.
+ * The state row a webhook updates: its transactionId's, or, for a webhook without one
+ * (Nuvei's own APM examples), its merchantTransactionId's in a `merchant:` namespace, so
+ * that a merchant's numeric order id never lands on another payment's transactionId (the
+ * schema refuses a transactionId in that namespace). ./payments.ts joins the two kinds of
+ * row into payments.
  */
 export function transactionKey(webhook: NuveiWebhook): string | null {
   if (webhook.transactionId !== undefined) return webhook.transactionId;
-  return webhook.merchantTransactionId === undefined ? null : `merchant:${webhook.merchantTransactionId}`;
+  return webhook.merchantTransactionId === undefined ? null : `${MERCHANT_KEY_PREFIX}${webhook.merchantTransactionId}`;
 }
 
 export function transactionFromWebhook(webhook: NuveiWebhook, dedupeKey: string): NuveiTransactionState | null {
