@@ -8,7 +8,7 @@ import { nuveiPrecedence } from "../src/providers/nuvei/state";
 import { sortableTime } from "../src/providers/precedence";
 import { isParseFailure, type ParsedEvent, type ParseFailure } from "../src/providers/types";
 import { consume, messageFor } from "./support/consumer";
-import { callGateway, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
+import { callGateway, deliver, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
 import { signedHeaders } from "./support/sign";
 
 const FORM = "application/x-www-form-urlencoded";
@@ -463,6 +463,15 @@ describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
     );
     await consume((await ingest(webhookXml(other, "declined"), "text/xml")).sent);
     expect((await row(other))?.status).toBe("declined");
+  });
+
+  it("deliver(): an XML body is recognised by its first byte, whatever its content type says", async () => {
+    const transactionId = fresh("tx_xml_deliver");
+    const { env: testEnv, sent } = recordingEnv();
+    const response = await deliver("nuvei", webhookXml(transactionId, "declined"), { env: testEnv });
+    expect(response.status).toBe(202);
+    await consume(sent);
+    expect(await row(transactionId)).toMatchObject({ status: "declined", amount: "10.10" });
   });
 
   it("verifies XML over its raw bytes: a changed byte is refused before parsing", async () => {
