@@ -87,6 +87,12 @@ describe("a verified body that does not parse is quarantined, not refused", () =
       bytes(`${Array.from({ length: 65 }, (_, i) => `a${i}`).join(".")}=1`),
       "application/x-www-form-urlencoded",
     ],
+    [
+      "of XML with a DOCTYPE (XXE)",
+      bytes('<?xml version="1.0"?><!DOCTYPE n [<!ENTITY x SYSTEM "file:///etc/passwd">]><n><status>&x;</status></n>'),
+      "application/xml",
+    ],
+    ["of XML that is not well formed", bytes("<notification><result><status>approved</result>"), "text/xml"],
   ])("Nuvei: a body %s is kept under its hash", async (_name, body, contentType) => {
     const { response, answer, row } = await deliverBytes("nuvei", body, contentType);
     expect(response.status).toBe(202);

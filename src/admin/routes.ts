@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor, listEvents, toApiEvent } from "../events/qu
 import { EVENT_STATUSES, type EventRow, getEvent } from "../events/store";
 import { jsonError } from "../http/errors";
 import { log } from "../log";
-import { getTransaction } from "../providers/nuvei/store";
+import { nuveiApi } from "../providers/nuvei/routes";
 import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
 import { providerNames } from "../providers/registry";
 import { requireAdminToken } from "./auth";
@@ -96,10 +96,7 @@ export function adminApi(options: NuvouchRouteOptions) {
     return c.json(result, 202);
   });
 
-  api.get("/nuvei/transactions/:transactionId", async (c) => {
-    const transaction = await getTransaction(c.env.DB, c.req.param("transactionId"));
-    return transaction ? c.json(transaction) : jsonError(c, 404, "transaction_not_found");
-  });
+  api.route("/nuvei", nuveiApi());
 
   api.route("/nuvouch", nuvouchApi(options));
 

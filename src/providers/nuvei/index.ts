@@ -1,19 +1,24 @@
 import { describeIssues, parseJsonEnvelope, parseJsonObject } from "../json";
 import type { ParsedEvent, ParseFailure, Provider } from "../types";
 import { parseDottedForm } from "./form";
-import { NuveiWebhook } from "./schema";
+import { keepNumberText, NuveiWebhook } from "./schema";
 import { verifyNuveiSignature } from "./signature";
 import { transactionFromWebhook } from "./state";
-import { upsertTransaction } from "./store";
-
-// transactionId is a 64-bit number: parsed as a JS number it would silently lose digits,
-// so the reviver keeps the source text of any numeric transactionId.
-function keepBigIds(key: string, value: unknown, context?: { source?: string }): unknown {
-  return key === "transactionId" && typeof value === "number" && context?.source ? context.source : value;
-}
+import { transactionStatements } from "./store";
+import { parseXmlWebhook } from "./xml";
 
 function describe(event: NuveiWebhook, dedupeKey: string): Omit<ParsedEvent, "payloadJson"> {
   return { dedupeKey, type: `transaction.${event.result.status}`, occurredAt: event.timeStamp ?? null };
+}
+
+type BodyFormat = "json" | "form" | "xml";
+
+function formatOf(contentType: string, text: string): BodyFormat {
+  const mediaType = contentType.split(";")[0]?.trim() ?? "";
+  // application/xml, text/xml, application/…+xml; or no useful type on an XML body.
+  if (mediaType.endsWith("xml") || text.trimStart().startsWith("<")) return "xml";
+  if (mediaType === "application/x-www-form-urlencoded") return "form";
+  return "json";
 }
 
 export const nuvei: Provider = {
@@ -23,27 +28,26 @@ export const nuvei: Provider = {
   async parse(text, delivery): Promise<ParsedEvent | ParseFailure> {
     // Nuvei sends no event id: a retry is the same body, so the body hash is the dedupe key.
     const dedupeKey = await delivery.bodySha256();
-    const contentType = delivery.headers.get("content-type")?.toLowerCase() ?? "";
-    if (contentType.includes("xml") || text.trimStart().startsWith("<")) {
-      return { error: "unsupported_media_type", message: "XML webhooks are not supported; configure JSON" };
+    const format = formatOf(delivery.headers.get("content-type")?.toLowerCase() ?? "", text);
+    if (format === "json") {
+      return parseJsonEnvelope(text, NuveiWebhook, (event) => describe(event, dedupeKey), { reviver: keepNumberText });
     }
-    if (contentType.startsWith("application/x-www-form-urlencoded")) {
-      const form = parseDottedForm(text);
-      if (!form.ok) return { error: "payload_invalid", message: form.message };
-      const result = NuveiWebhook.safeParse(form.value);
-      if (!result.success) return { error: "payload_invalid", message: describeIssues(result.error) };
-      return { ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(form.value) };
-    }
-    return parseJsonEnvelope(text, NuveiWebhook, (event) => describe(event, dedupeKey), { reviver: keepBigIds });
+    // Form and XML bodies are stored as the JSON they parse into (every value a string),
+    // so the consumer reads every format the same way.
+    const body = format === "xml" ? parseXmlWebhook(text) : parseDottedForm(text);
+    if (!body.ok) return { error: "payload_invalid", message: body.message };
+    const result = NuveiWebhook.safeParse(body.value);
+    if (!result.success) return { error: "payload_invalid", message: describeIssues(result.error) };
+    return { ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(body.value) };
   },
-  consume: ({ db, eventId, dedupeKey, payloadJson, now }) => {
-    const json = parseJsonObject(payloadJson, keepBigIds);
+  consume: ({ db, eventId, dedupeKey, payloadJson, now, applies }) => {
+    const json = parseJsonObject(payloadJson, keepNumberText);
     if (!json.ok) throw new Error(`stored Nuvei payload unreadable: ${json.message}`);
     const webhook = NuveiWebhook.parse(json.value);
     const state = transactionFromWebhook(webhook, dedupeKey);
     return {
       payload: webhook,
-      statements: state ? [upsertTransaction(db, state, now)] : [],
+      statements: state ? transactionStatements(db, state, now, applies) : [],
       onceKey: eventId,
       forwardData: webhook,
     };

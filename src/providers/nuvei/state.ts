@@ -1,5 +1,5 @@
 import { sortableTime } from "../precedence";
-import { NUVEI_FINAL_STATUSES, type NuveiWebhook } from "./schema";
+import { MERCHANT_KEY_PREFIX, NUVEI_FINAL_STATUSES, type NuveiWebhook } from "./schema";
 
 // Pure state rule of contract §5 for Nuvei: a non-final status never overwrites a final
 // one. Among callbacks of the same finality the later `timeStamp` wins, then the status
@@ -22,18 +22,28 @@ export function isFinalNuveiStatus(status: string): boolean {
   return FINAL.has(status);
 }
 
+/**
+ * The STORED precedence of a Nuvei callback (`nuvei_transactions.precedence`), compared as
+ * a string: `<1 if final else 0>|<sortableTime(timeStamp), 21 digits>|<status>|<body hash>`,
+ * e.g. `1|001724847107337302438|approved|<64 hex>`. Final beats non-final; then the later
+ * timeStamp to the nanosecond; the status name and the body hash only break exact ties.
+ * Rows written under another encoding compare wrongly against this one: a change needs a
+ * migration that rewrites them (see migrations/0007).
+ */
 export function nuveiPrecedence(status: string, timeStamp: string | null | undefined, dedupeKey: string): string {
   return `${isFinalNuveiStatus(status) ? 1 : 0}|${sortableTime(timeStamp)}|${status}|${dedupeKey}`;
 }
 
 /**
- * Nuvei's own APM examples carry no transactionId; merchantTransactionId, which Nuvei
- * recommends for mapping webhooks, keys the record then, in its own `merchant:` namespace
- * so that a merchant's numeric order id never lands on another payment's transactionId.
+ * The state row a webhook updates: its transactionId's, or, for a webhook without one
+ * (Nuvei's own APM examples), its merchantTransactionId's in a `merchant:` namespace, so
+ * that a merchant's numeric order id never lands on another payment's transactionId (the
+ * schema refuses a transactionId in that namespace). ./payments.ts joins the two kinds of
+ * row into payments.
  */
 export function transactionKey(webhook: NuveiWebhook): string | null {
   if (webhook.transactionId !== undefined) return webhook.transactionId;
-  return webhook.merchantTransactionId === undefined ? null : `merchant:${webhook.merchantTransactionId}`;
+  return webhook.merchantTransactionId === undefined ? null : `${MERCHANT_KEY_PREFIX}${webhook.merchantTransactionId}`;
 }
 
 export function transactionFromWebhook(webhook: NuveiWebhook, dedupeKey: string): NuveiTransactionState | null {
@@ -44,7 +54,7 @@ export function transactionFromWebhook(webhook: NuveiWebhook, dedupeKey: string)
     merchantTransactionId: webhook.merchantTransactionId ?? null,
     status: webhook.result.status,
     precedence: nuveiPrecedence(webhook.result.status, webhook.timeStamp, dedupeKey),
-    amount: webhook.amount === undefined ? null : String(webhook.amount),
+    amount: webhook.amount ?? null,
     currency: webhook.currency ?? null,
     transactionType: webhook.transactionType ?? null,
     statusTime: webhook.timeStamp ?? null,
