@@ -252,11 +252,16 @@ describe("Nuvouch misbehaving", () => {
     });
   });
 
-  it("reports Nuvouch down (nothing listening) as unavailable", async () => {
+  it("reports Nuvouch down (nothing listening) as unavailable, naming the URL it tried", async () => {
     const down = { ...env, NUVOUCH_API_BASE_URL: "http://127.0.0.1:9" } as Env;
     const response = await api("POST", "/connections", { subjectId: unique("cus"), contextKey: "ctx" }, { env: down });
     expect(response.status).toBe(502);
-    expect(await response.json()).toMatchObject({ error: { code: "nuvouch_unavailable" } });
+    expect(await response.json()).toMatchObject({
+      error: {
+        code: "nuvouch_unavailable",
+        message: expect.stringContaining("http://127.0.0.1:9/v1/connection-sessions"),
+      },
+    });
   });
 
   it("503 when no integrator API key is configured", async () => {
@@ -316,5 +321,90 @@ describe("bad input", () => {
     );
     const response = await api("POST", "/approvals", approvalRequest(subjectId, unique("after_revoke")));
     expect(response.status).toBe(409);
+  });
+});
+
+describe("Nuvouch rate limits never hold the caller past the budget", () => {
+  /** A clock that only the client's sleeps move: waits are counted, never spent. */
+  function virtualTime() {
+    let now = 0;
+    const slept: number[] = [];
+    return {
+      slept,
+      client: {
+        now: () => now,
+        sleep: async (ms: number) => {
+          slept.push(ms);
+          now += ms;
+        },
+      },
+    };
+  }
+
+  it("a 429 with Retry-After: 30 is answered at once with 503 and Retry-After: 30, not held 60 s", async () => {
+    const time = virtualTime();
+    await fakeControl("reset");
+    await fakeControl("faults", {
+      faults: [
+        { status: 429, retryAfter: 30 },
+        { status: 429, retryAfter: 30 },
+      ],
+    });
+    const response = await api(
+      "POST",
+      "/connections",
+      { subjectId: unique("cus"), contextKey: "ctx" },
+      { client: time.client },
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("30");
+    expect(await response.json()).toMatchObject({
+      error: { code: "nuvouch_rate_limited", message: expect.stringContaining(`${FAKE}/v1/connection-sessions`) },
+    });
+    expect(time.slept).toEqual([]);
+    expect(await fakeRequests()).toHaveLength(1);
+    await fakeControl("reset");
+  });
+
+  it("waits that fit the budget are waited; the one that would not fit is handed to the caller", async () => {
+    const time = virtualTime();
+    await fakeControl("reset");
+    await fakeControl("faults", {
+      faults: [
+        { status: 429, retryAfter: 6 },
+        { status: 429, retryAfter: 6 },
+      ],
+    });
+    const response = await api(
+      "POST",
+      "/connections",
+      { subjectId: unique("cus"), contextKey: "ctx" },
+      { client: time.client },
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("6");
+    expect(time.slept).toEqual([6000]);
+    expect(await fakeRequests()).toHaveLength(2);
+  });
+
+  it("a 429 on the last attempt is 503 with Retry-After, too", async () => {
+    const time = virtualTime();
+    await fakeControl("reset");
+    await fakeControl("faults", {
+      faults: [
+        { status: 429, retryAfter: 1 },
+        { status: 429, retryAfter: 1 },
+        { status: 429, retryAfter: 2 },
+      ],
+    });
+    const response = await api(
+      "POST",
+      "/connections",
+      { subjectId: unique("cus"), contextKey: "ctx" },
+      { client: time.client },
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("2");
+    expect(time.slept).toEqual([1000, 1000]);
   });
 });

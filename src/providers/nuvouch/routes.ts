@@ -47,12 +47,33 @@ function toApproval(row: ApprovalRow) {
 /** Nuvouch failures as answers a caller can act on; never a retry storm against a bad key. */
 function nuvouchFailure(c: Context<AppEnv>, error: unknown): Response {
   if (!(error instanceof NuvouchApiError)) throw error;
-  log("warn", "nuvouch api call failed", { status: error.status, code: error.code });
+  log("warn", "nuvouch api call failed", { status: error.status, code: error.code, url: error.url });
   if (error.status === 401 || error.status === 403) {
-    return jsonError(c, 502, "nuvouch_unauthorized", "Nuvouch refused the API key: check NUVOUCH_INTEGRATOR_API_KEY");
+    return jsonError(
+      c,
+      502,
+      "nuvouch_unauthorized",
+      `Nuvouch refused the API key at ${error.url}: check NUVOUCH_INTEGRATOR_API_KEY`,
+    );
+  }
+  if (error.retryAfterSeconds !== undefined) {
+    // Rate limited, or the retries did not fit the request's time budget: the caller is told
+    // when to come back rather than held open.
+    c.header("Retry-After", String(error.retryAfterSeconds));
+    return jsonError(
+      c,
+      503,
+      error.status === 429 ? "nuvouch_rate_limited" : "nuvouch_unavailable",
+      `${error.message}; retry after ${error.retryAfterSeconds} s`,
+    );
   }
   if (error.retryable) {
-    return jsonError(c, 502, "nuvouch_unavailable", `Nuvouch did not answer successfully (${error.code}); try again`);
+    return jsonError(
+      c,
+      502,
+      "nuvouch_unavailable",
+      `Nuvouch did not answer successfully (${error.code}): ${error.message}; try again`,
+    );
   }
   return jsonError(c, 502, "nuvouch_rejected", error.message, { nuvouchCode: error.code });
 }
