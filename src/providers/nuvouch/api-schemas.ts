@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { sha256Hex } from "../../crypto/hmac";
 
 // The Nuvouch integrator API as contract §8 assumes it. The request schemas are the ones
 // this gateway's own /api/nuvouch routes validate with: one source of truth.
@@ -43,6 +44,27 @@ export type CreateApprovalRequest = z.infer<typeof CreateApprovalRequest>;
 /** A request whose approval window has already closed is refused before Nuvouch sees it. */
 export function expiresInFuture(request: CreateApprovalRequest, nowMs: number): boolean {
   return Date.parse(request.context.expiresAt) > nowMs;
+}
+
+/** JSON with every object's keys sorted: one text per meaning, whatever the key order sent. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The idempotency fingerprint of a create request: SHA-256 of the canonical JSON of the
+ * request as validated (trimmed ids, unknown fields dropped), so only a change of meaning
+ * makes "the same externalRequestId with a different body".
+ */
+export function requestFingerprint(request: CreateApprovalRequest): Promise<string> {
+  return sha256Hex(canonicalJson(request));
 }
 
 export const ConnectionSession = z.looseObject({
