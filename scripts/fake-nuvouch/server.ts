@@ -1,7 +1,8 @@
 // A fake of the Nuvouch integrator API (contract §8) on node:http, for tests and for
 // running the whole Nuvouch loop offline. It can be told to misbehave (429, 500, a slow
-// answer, a body of your choosing) and, like the real Nuvouch, send signed callbacks to
-// the gateway.
+// answer, a body of your choosing), decide an approval with or without a callback (a
+// missed callback, for reconciliation), and, like the real Nuvouch, send signed callbacks
+// to the gateway.
 //
 // A base URL ending in /ns/<name> is a separate fake with its own sessions, approvals,
 // faults and request log, so test files running side by side never consume each other's
@@ -171,6 +172,15 @@ export async function startFakeNuvouch(options: FakeNuvouchOptions) {
         return send(res, 200, await callback(`nuvouch.approval.${status}`, approvalData(approval)));
       }
       return apiError(res, 404, "NOT_FOUND", `no session or approval ${target} for ${action}`);
+    }
+    // Decided at Nuvouch, but the callback never arrives: what reconciliation is for.
+    if (what === "decisions" && req.method === "POST" && action && target) {
+      const approval = approvals.get(target);
+      if (!approval || !(action in APPROVAL_ACTIONS)) {
+        return apiError(res, 404, "NOT_FOUND", `no approval ${target} for ${action}`);
+      }
+      decide(approval, action);
+      return send(res, 200, approval);
     }
     return apiError(res, 404, "NOT_FOUND", "unknown control route");
   }

@@ -80,6 +80,13 @@ export const ApprovalRequest = z.looseObject({
   id: z.string().min(1),
   externalRequestId: z.string().min(1),
   status: z.string(),
+  // Assumed (contract §8 leaves them open): used by reconciliation when present.
+  targetSubject: z
+    .looseObject({ subjectId: z.string().min(1), contextKey: z.string().min(1) })
+    .optional()
+    .catch(undefined),
+  decidedAt: z.string().optional().catch(undefined),
+  updatedAt: z.string().optional().catch(undefined),
 });
 export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
 

@@ -2,7 +2,8 @@ import type { ConnectionSession } from "./api-schemas";
 import { approvalPrecedence, connectionPrecedence } from "./state";
 
 // SQL for the integrator's side of the Nuvouch flow (sessions and approval requests this
-// gateway creates, and the intents that guard their creation). Writes respect the same precedences as callbacks, because a callback can
+// gateway creates, the intents that guard their creation, and the reconciliation's
+// bookkeeping). Writes respect the same precedences as callbacks, because a callback can
 // overtake the API answer that should come before it.
 
 export interface ConnectionRow {
@@ -259,4 +260,28 @@ export async function approvalEffect(db: D1Database, externalRequestId: string) 
     )
     .bind(externalRequestId)
     .first<{ status: string; attempts: number }>();
+}
+
+/**
+ * Pending approvals due for a lookup with Nuvouch: pending at least since `dueBefore` and not
+ * looked up since then, least recently looked at first, so a run never starves the rest
+ * behind approvals Nuvouch keeps pending.
+ */
+export async function approvalsToReconcile(db: D1Database, dueBefore: string, limit: number): Promise<ApprovalRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM nuvouch_approvals
+       WHERE status = 'pending' AND COALESCE(last_reconciled_at, created_at) <= ?1
+       ORDER BY COALESCE(last_reconciled_at, created_at), external_request_id
+       LIMIT ?2`,
+    )
+    .bind(dueBefore, limit)
+    .all<ApprovalRow>();
+  return results;
+}
+
+export function markReconciled(db: D1Database, externalRequestId: string, now: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE nuvouch_approvals SET last_reconciled_at = ?2 WHERE external_request_id = ?1")
+    .bind(externalRequestId, now);
 }
