@@ -42,6 +42,7 @@ const ConfigSchema = z.object({
     .transform((value) => (value?.trim() ? Number(value.trim()) : undefined))
     .pipe(z.number().int().min(1).optional()),
   FORWARD_TIMEOUT_MS: optionalInt(10_000, 1, 60_000),
+  RECONCILE_AFTER_SECONDS: optionalInt(900, 0),
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
   FORWARD_URL: optionalText.pipe(z.url().optional()),
   FORWARD_SIGNING_SECRET: secretText,

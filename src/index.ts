@@ -1,7 +1,6 @@
 import { createApp } from "./app";
-import { getConfig } from "./config";
 import { effects } from "./effects/handlers";
-import { purgeExpired } from "./maintenance/retention";
+import { runScheduled } from "./maintenance/schedule";
 import { createQueueHandler } from "./queue/consumer";
 import type { EventMessage } from "./queue/message";
 
@@ -10,10 +9,5 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: createQueueHandler({ registry: effects, now: Date.now }),
-  scheduled: async (controller, env) => {
-    await purgeExpired(env.DB, {
-      nowMs: controller.scheduledTime,
-      eventRetentionDays: getConfig(env).EVENT_RETENTION_DAYS,
-    });
-  },
+  scheduled: (controller, env) => runScheduled(controller, env),
 } satisfies ExportedHandler<Env, EventMessage>;

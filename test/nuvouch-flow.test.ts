@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { consume, countingRegistry } from "./support/consumer";
-import { callGateway, deliver, recordingEnv } from "./support/gateway";
+import { callGateway, deliver, NOW_MS, recordingEnv } from "./support/gateway";
 import { nuvouchApprovalEvent, nuvouchConnectionEvent } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 
@@ -252,11 +252,16 @@ describe("Nuvouch misbehaving", () => {
     });
   });
 
-  it("reports Nuvouch down (nothing listening) as unavailable", async () => {
+  it("reports Nuvouch down (nothing listening) as unavailable, naming the URL it tried", async () => {
     const down = { ...env, NUVOUCH_API_BASE_URL: "http://127.0.0.1:9" } as Env;
     const response = await api("POST", "/connections", { subjectId: unique("cus"), contextKey: "ctx" }, { env: down });
     expect(response.status).toBe(502);
-    expect(await response.json()).toMatchObject({ error: { code: "nuvouch_unavailable" } });
+    expect(await response.json()).toMatchObject({
+      error: {
+        code: "nuvouch_unavailable",
+        message: expect.stringContaining("http://127.0.0.1:9/v1/connection-sessions"),
+      },
+    });
   });
 
   it("503 when no integrator API key is configured", async () => {
@@ -289,7 +294,10 @@ describe("bad input", () => {
     });
     const response = await api("POST", "/approvals", body);
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { message: expect.stringContaining("past") } });
+    // Not invalid_json: the body is valid JSON and passes the schema; its deadline has passed.
+    expect(await response.json()).toMatchObject({
+      error: { code: "expires_at_in_past", message: expect.stringContaining("past") },
+    });
   });
 
   it("409 for an unknown subject, 404 for its connection and for an unknown approval", async () => {
@@ -316,5 +324,444 @@ describe("bad input", () => {
     );
     const response = await api("POST", "/approvals", approvalRequest(subjectId, unique("after_revoke")));
     expect(response.status).toBe(409);
+  });
+});
+
+async function fakeSessions(subjectId: string): Promise<{ id: string }[]> {
+  return (await fetch(`${FAKE}/_control/sessions?subjectId=${encodeURIComponent(subjectId)}`)).json();
+}
+
+async function fakeApprovalPosts(): Promise<number> {
+  return (await fakeRequests()).filter((r) => r.method === "POST" && r.path === "/v1/approval-requests").length;
+}
+
+/** A crash between the intent and Nuvouch's answer leaves exactly this row behind. */
+async function crashedIntent(externalRequestId: string, subjectId: string) {
+  await env.DB.prepare(
+    `INSERT INTO nuvouch_approvals (external_request_id, subject_id, context_key, status, precedence, created_at, updated_at)
+     VALUES (?, ?, 'merchant:acct_live_001', 'creating', '0', 'x', 'x')`,
+  )
+    .bind(externalRequestId, subjectId)
+    .run();
+}
+
+describe("approval create after a failure (contract §5)", () => {
+  it("a `creating` row left by a crash does not skip the connection check: nothing reaches Nuvouch", async () => {
+    const connected = unique("cus");
+    await connectSubject(connected);
+    const externalRequestId = unique("crash_unconnected");
+    await crashedIntent(externalRequestId, connected);
+    await fakeControl("reset");
+    // The retry names another subject, one that never connected.
+    const response = await api("POST", "/approvals", approvalRequest(unique("stranger"), externalRequestId));
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ error: { code: "connection_not_accepted" } });
+    expect(await fakeApprovalPosts()).toBe(0);
+  });
+
+  it("a `creating` row left by a crash does not skip the expiry check", async () => {
+    const subjectId = unique("cus");
+    await connectSubject(subjectId);
+    const externalRequestId = unique("crash_expired");
+    await crashedIntent(externalRequestId, subjectId);
+    await fakeControl("reset");
+    const late = approvalRequest(subjectId, externalRequestId, {
+      context: { kind: "k", title: "t", reason: "r", expiresAt: "2020-01-01T00:00:00Z" },
+    });
+    const response = await api("POST", "/approvals", late);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "expires_at_in_past" } });
+    expect(await fakeApprovalPosts()).toBe(0);
+  });
+
+  it("the same externalRequestId with a different body is 409 idempotency_conflict; the record is unchanged", async () => {
+    const subjectId = unique("cus");
+    const otherSubject = unique("cus");
+    await connectSubject(subjectId);
+    await connectSubject(otherSubject);
+    const externalRequestId = unique("idem");
+    const first = await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId));
+    expect(first.status).toBe(201);
+    const record = (await first.json()) as Record<string, unknown>;
+
+    for (const changed of [
+      approvalRequest(subjectId, externalRequestId, { title: "Approve a bigger payment" }),
+      approvalRequest(otherSubject, externalRequestId),
+      approvalRequest(subjectId, externalRequestId, { risk: undefined }),
+    ]) {
+      const response = await api("POST", "/approvals", changed);
+      expect(response.status).toBe(409);
+      expect(await response.json()).toMatchObject({ error: { code: "idempotency_conflict" } });
+    }
+    const stored = await api("GET", `/approvals/${externalRequestId}`);
+    expect(await stored.json()).toMatchObject({ ...record, subjectId });
+  });
+
+  it("the same request with its keys in another order, or padded ids, is the same request: 200, not a conflict", async () => {
+    const subjectId = unique("cus");
+    await connectSubject(subjectId);
+    const externalRequestId = unique("canon");
+    const original = approvalRequest(subjectId, externalRequestId);
+    const created = await api("POST", "/approvals", original);
+    expect(created.status).toBe(201);
+    const reordered = Object.fromEntries(Object.entries(original).reverse());
+    reordered.targetSubject = { contextKey: "merchant:acct_live_001", subjectId: ` ${subjectId} ` };
+    const again = await api("POST", "/approvals", reordered);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(await created.json());
+  });
+
+  it("a request Nuvouch refused with a 4xx is `failed` with the reason; a different body is a conflict; the same body retries", async () => {
+    const subjectId = unique("cus");
+    await connectSubject(subjectId);
+    const externalRequestId = unique("refused");
+    await fakeControl("reset");
+    await fakeControl("faults", { faults: [{ status: 422, code: "VALIDATION_ERROR" }] });
+    const refused = await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId));
+    expect(refused.status).toBe(502);
+    expect(await refused.json()).toMatchObject({
+      error: { code: "nuvouch_rejected", nuvouchCode: "VALIDATION_ERROR" },
+    });
+    expect(await fakeApprovalPosts()).toBe(1); // a 4xx is not retried
+
+    const failed = await api("GET", `/approvals/${externalRequestId}`);
+    expect(await failed.json()).toMatchObject({
+      externalRequestId,
+      approvalRequestId: null,
+      status: "failed",
+      error: {
+        code: "VALIDATION_ERROR",
+        status: 422,
+        message: expect.stringContaining(`${FAKE}/v1/approval-requests`),
+      },
+    });
+
+    const different = await api(
+      "POST",
+      "/approvals",
+      approvalRequest(subjectId, externalRequestId, { title: "Other" }),
+    );
+    expect(different.status).toBe(409);
+    expect(await different.json()).toMatchObject({ error: { code: "idempotency_conflict" } });
+
+    const retried = await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId));
+    expect(retried.status).toBe(201);
+    expect(await retried.json()).toMatchObject({ externalRequestId, status: "pending" });
+    const after = (await (await api("GET", `/approvals/${externalRequestId}`)).json()) as Record<string, unknown>;
+    expect(after.status).toBe("pending");
+    expect(after).not.toHaveProperty("error");
+  });
+
+  it("a retry of a failed request runs every check again: a revoked connection stops it before Nuvouch", async () => {
+    const subjectId = unique("cus");
+    const session = await connectSubject(subjectId);
+    const externalRequestId = unique("refused_then_revoked");
+    await fakeControl("reset");
+    await fakeControl("faults", { faults: [{ status: 400, code: "VALIDATION_ERROR" }] });
+    expect((await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId))).status).toBe(502);
+    await callback(
+      nuvouchConnectionEvent("nuvouch.connection.revoked", {
+        connectionSessionId: session.connectionSessionId,
+        subjectId,
+        contextKey: "merchant:acct_live_001",
+      }),
+    );
+    const retried = await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId));
+    expect(retried.status).toBe(409);
+    expect(await retried.json()).toMatchObject({ error: { code: "connection_not_accepted" } });
+    expect(await fakeApprovalPosts()).toBe(1);
+    expect(await (await api("GET", `/approvals/${externalRequestId}`)).json()).toMatchObject({ status: "failed" });
+  });
+
+  it("two concurrent requests with one externalRequestId and different bodies: one is created, the other is a conflict", async () => {
+    const subjectId = unique("cus");
+    await connectSubject(subjectId);
+    for (let round = 0; round < 4; round++) {
+      const externalRequestId = unique("race_bodies");
+      await fakeControl("reset");
+      const answers = await Promise.all([
+        api("POST", "/approvals", approvalRequest(subjectId, externalRequestId, { title: "A" })),
+        api("POST", "/approvals", approvalRequest(subjectId, externalRequestId, { title: "B" })),
+      ]);
+      expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
+      const conflict = answers.find((r) => r.status === 409) as Response;
+      expect(await conflict.json()).toMatchObject({ error: { code: "idempotency_conflict" } });
+      expect(await fakeApprovalPosts()).toBe(1);
+    }
+  });
+});
+
+describe("the approval's effect is found by exact keys", () => {
+  it("GET /approvals/pfx never reports the effect of approval pfx:other", async () => {
+    const prefix = unique("pfx");
+    const { registry } = countingRegistry();
+    await callback(
+      nuvouchApprovalEvent("nuvouch.approval.approved", {
+        externalRequestId: `${prefix}:other`,
+        approvalRequestId: "apr_o",
+      }),
+      registry,
+    );
+    // `pfx` itself is decided by an outcome with no business effect.
+    await callback(
+      nuvouchApprovalEvent("nuvouch.approval.expired", { externalRequestId: prefix, approvalRequestId: "apr_p" }),
+      registry,
+    );
+    const other = await api("GET", `/approvals/${encodeURIComponent(`${prefix}:other`)}`);
+    expect(await other.json()).toMatchObject({ status: "approved", effect: { status: "done", attempts: 1 } });
+    const own = await api("GET", `/approvals/${prefix}`);
+    expect(await own.json()).toMatchObject({ externalRequestId: prefix, status: "expired", effect: null });
+  });
+
+  it("the deciding event's forwarding is not the approval's effect", async () => {
+    const externalRequestId = unique("forwarded");
+    const forwarding = { ...env, FORWARD_URL: `${env.FORWARD_SINK_URL}/ok` } as Env;
+    const { env: testEnv, sent } = recordingEnv();
+    await deliver(
+      "nuvouch",
+      nuvouchApprovalEvent("nuvouch.approval.expired", { externalRequestId, approvalRequestId: "apr_f" }),
+      { env: testEnv },
+    );
+    await consume(sent, { env: forwarding, registry: countingRegistry().registry });
+    const decidedBy = await env.DB.prepare(
+      "SELECT decided_by_event FROM nuvouch_approvals WHERE external_request_id = ?",
+    )
+      .bind(externalRequestId)
+      .first<string>("decided_by_event");
+    const forwarded = await env.DB.prepare("SELECT name, status FROM effects WHERE event_id = ?").bind(decidedBy).all();
+    expect(forwarded.results).toEqual([{ name: "forward", status: "done" }]);
+    const response = await api("GET", `/approvals/${externalRequestId}`);
+    expect(await response.json()).toMatchObject({ status: "expired", effect: null });
+  });
+
+  it("an approval whose decision is still pending shows no effect, even with effects under a longer id", async () => {
+    const subjectId = unique("cus");
+    await connectSubject(subjectId);
+    const externalRequestId = unique("short");
+    expect((await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId))).status).toBe(201);
+    await callback(
+      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: `${externalRequestId}:x`, subjectId }),
+      countingRegistry().registry,
+    );
+    const response = await api("GET", `/approvals/${externalRequestId}`);
+    expect(await response.json()).toMatchObject({ status: "pending", effect: null });
+  });
+});
+
+describe("connection sessions under concurrency", () => {
+  it("six concurrent requests for one pair create one Nuvouch session, and all six answer it", async () => {
+    const subjectId = unique("cus_concurrent");
+    const contextKey = "merchant:acct_live_001";
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => api("POST", "/connections", { subjectId, contextKey })),
+    );
+    const bodies = (await Promise.all(answers.map((r) => r.json()))) as { connectionSessionId: string }[];
+    expect(await fakeSessions(subjectId)).toHaveLength(1);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(bodies.map((b) => b.connectionSessionId)).size).toBe(1);
+    const intents = await env.DB.prepare("SELECT count(*) AS n FROM nuvouch_connection_intents WHERE subject_id = ?")
+      .bind(subjectId)
+      .first<number>("n");
+    expect(intents).toBe(0);
+  });
+
+  it("a session stored between a request's first look and its claim is answered, not duplicated", async () => {
+    const subjectId = unique("cus_between");
+    // Another request finishes (stores its session, releases its claim) just as this one
+    // claims: injected into D1 right before the claim statement runs.
+    let injected = false;
+    const racing = {
+      ...env,
+      DB: new Proxy(env.DB, {
+        get(target, key) {
+          if (key !== "prepare") return Reflect.get(target, key).bind(target);
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            if (injected || !sql.includes("INSERT INTO nuvouch_connection_intents")) return statement;
+            injected = true;
+            return {
+              bind: (...params: unknown[]) => {
+                const bound = statement.bind(...params);
+                return {
+                  first: async (column: string) => {
+                    await target
+                      .prepare(
+                        `INSERT INTO nuvouch_connections (connection_session_id, subject_id, context_key, status, precedence,
+                           expires_at, created_at, updated_at)
+                         VALUES ('cs_other_request', ?, 'ctx', 'pending', '0', '2099-01-01T00:00:00.000Z', 'x', 'x')`,
+                      )
+                      .bind(subjectId)
+                      .run();
+                    return bound.first(column);
+                  },
+                };
+              },
+            };
+          };
+        },
+      }),
+    } as Env;
+    const response = await api("POST", "/connections", { subjectId, contextKey: "ctx" }, { env: racing });
+    expect(injected).toBe(true);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ connectionSessionId: "cs_other_request" });
+    expect(await fakeSessions(subjectId)).toHaveLength(0);
+  });
+
+  it("a request that finds the pair claimed and no session appearing answers 409 with Retry-After", async () => {
+    const subjectId = unique("cus_claimed");
+    await env.DB.prepare(
+      "INSERT INTO nuvouch_connection_intents (subject_id, context_key, claim_id, lease_until, created_at) VALUES (?, 'ctx', 'other', ?, 'x')",
+    )
+      .bind(subjectId, Number.MAX_SAFE_INTEGER)
+      .run();
+    const response = await api("POST", "/connections", { subjectId, contextKey: "ctx" });
+    expect(response.status).toBe(409);
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(await response.json()).toMatchObject({ error: { code: "connection_in_progress" } });
+    expect(await fakeSessions(subjectId)).toHaveLength(0);
+  }, 15_000); // it waits (about 2 s) for a session that never comes
+
+  it("a claim whose holder died (lease expired) is taken over", async () => {
+    const subjectId = unique("cus_stale_claim");
+    await env.DB.prepare(
+      "INSERT INTO nuvouch_connection_intents (subject_id, context_key, claim_id, lease_until, created_at) VALUES (?, 'ctx', 'dead', ?, 'x')",
+    )
+      .bind(subjectId, NOW_MS - 1)
+      .run();
+    const response = await api("POST", "/connections", { subjectId, contextKey: "ctx" });
+    expect(response.status).toBe(201);
+    expect(await fakeSessions(subjectId)).toHaveLength(1);
+  });
+
+  it("a failed create releases the claim: the next request creates the session", async () => {
+    const subjectId = unique("cus_failed_claim");
+    await fakeControl("reset");
+    await fakeControl("faults", { faults: [{ status: 400, code: "VALIDATION_ERROR" }] });
+    expect((await api("POST", "/connections", { subjectId, contextKey: "ctx" })).status).toBe(502);
+    expect((await api("POST", "/connections", { subjectId, contextKey: "ctx" })).status).toBe(201);
+  });
+
+  it("a session id Nuvouch already gave another subject is 502 nuvouch_rejected, and nothing changes", async () => {
+    const owner = unique("cus_owner");
+    const created = (await (await api("POST", "/connections", { subjectId: owner, contextKey: "ctx" })).json()) as {
+      connectionSessionId: string;
+      shortCode: string;
+    };
+    const before = await env.DB.prepare("SELECT * FROM nuvouch_connections WHERE connection_session_id = ?")
+      .bind(created.connectionSessionId)
+      .first();
+
+    const intruder = unique("cus_intruder");
+    await fakeControl("faults", {
+      faults: [
+        {
+          status: 201,
+          body: {
+            id: created.connectionSessionId,
+            status: "pending",
+            shortCode: "ZZZZZZ",
+            qrCodeUrl: "https://nuvouch.example/connect/reused.png",
+            expiresAt: "2099-01-01T00:00:00.000Z",
+          },
+        },
+      ],
+    });
+    const response = await api("POST", "/connections", { subjectId: intruder, contextKey: "ctx" });
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: { code: "nuvouch_rejected" } });
+
+    const after = await env.DB.prepare("SELECT * FROM nuvouch_connections WHERE connection_session_id = ?")
+      .bind(created.connectionSessionId)
+      .first();
+    expect(after).toEqual(before);
+    expect((await api("GET", `/connections?subjectId=${intruder}&contextKey=ctx`)).status).toBe(404);
+    // The claim was released: the intruder's next request gets a session of its own.
+    expect((await api("POST", "/connections", { subjectId: intruder, contextKey: "ctx" })).status).toBe(201);
+  });
+});
+
+describe("Nuvouch rate limits never hold the caller past the budget", () => {
+  /** A clock that only the client's sleeps move: waits are counted, never spent. */
+  function virtualTime() {
+    let now = 0;
+    const slept: number[] = [];
+    return {
+      slept,
+      client: {
+        now: () => now,
+        sleep: async (ms: number) => {
+          slept.push(ms);
+          now += ms;
+        },
+      },
+    };
+  }
+
+  it("a 429 with Retry-After: 30 is answered at once with 503 and Retry-After: 30, not held 60 s", async () => {
+    const time = virtualTime();
+    await fakeControl("reset");
+    await fakeControl("faults", {
+      faults: [
+        { status: 429, retryAfter: 30 },
+        { status: 429, retryAfter: 30 },
+      ],
+    });
+    const response = await api(
+      "POST",
+      "/connections",
+      { subjectId: unique("cus"), contextKey: "ctx" },
+      { client: time.client },
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("30");
+    expect(await response.json()).toMatchObject({
+      error: { code: "nuvouch_rate_limited", message: expect.stringContaining(`${FAKE}/v1/connection-sessions`) },
+    });
+    expect(time.slept).toEqual([]);
+    expect(await fakeRequests()).toHaveLength(1);
+    await fakeControl("reset");
+  });
+
+  it("waits that fit the budget are waited; the one that would not fit is handed to the caller", async () => {
+    const time = virtualTime();
+    await fakeControl("reset");
+    await fakeControl("faults", {
+      faults: [
+        { status: 429, retryAfter: 6 },
+        { status: 429, retryAfter: 6 },
+      ],
+    });
+    const response = await api(
+      "POST",
+      "/connections",
+      { subjectId: unique("cus"), contextKey: "ctx" },
+      { client: time.client },
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("6");
+    expect(time.slept).toEqual([6000]);
+    expect(await fakeRequests()).toHaveLength(2);
+  });
+
+  it("a 429 on the last attempt is 503 with Retry-After, too", async () => {
+    const time = virtualTime();
+    await fakeControl("reset");
+    await fakeControl("faults", {
+      faults: [
+        { status: 429, retryAfter: 1 },
+        { status: 429, retryAfter: 1 },
+        { status: 429, retryAfter: 2 },
+      ],
+    });
+    const response = await api(
+      "POST",
+      "/connections",
+      { subjectId: unique("cus"), contextKey: "ctx" },
+      { client: time.client },
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("2");
+    expect(time.slept).toEqual([1000, 1000]);
   });
 });

@@ -27,6 +27,7 @@ console.log(
 );
 console.log(`  accept a connection:  curl -X POST ${fake.url}/_control/callbacks/accept/<connectionSessionId>`);
 console.log(`  approve a request:    curl -X POST ${fake.url}/_control/callbacks/approve/<externalRequestId>`);
+console.log(`  approve, no callback: curl -X POST ${fake.url}/_control/decisions/approve/<externalRequestId>`);
 console.log(
   `  misbehave next call:  curl -X POST ${fake.url}/_control/faults -d '{"faults":[{"status":429,"retryAfter":1}]}'`,
 );

@@ -1,6 +1,12 @@
 // A fake of the Nuvouch integrator API (contract §8) on node:http, for tests and for
 // running the whole Nuvouch loop offline. It can be told to misbehave (429, 500, a slow
-// answer) and, like the real Nuvouch, send signed callbacks to the gateway.
+// answer, a body of your choosing), decide an approval with or without a callback (a
+// missed callback, for reconciliation), and, like the real Nuvouch, send signed callbacks
+// to the gateway.
+//
+// A base URL ending in /ns/<name> is a separate fake with its own sessions, approvals,
+// faults and request log, so test files running side by side never consume each other's
+// faults: point NUVOUCH_API_BASE_URL at `${url}/ns/<name>` and its control routes follow.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
@@ -9,6 +15,8 @@ export interface Fault {
   retryAfter?: number;
   delayMs?: number;
   code?: string;
+  /** Answer this JSON (with `status`, default 200) instead of serving the call. */
+  body?: unknown;
 }
 
 export interface FakeNuvouchOptions {
@@ -35,8 +43,16 @@ interface Approval {
   externalRequestId: string;
   status: string;
   targetSubject: { subjectId: string; contextKey: string };
+  decidedAt?: string;
   [field: string]: unknown;
 }
+
+const APPROVAL_ACTIONS: Record<string, string> = {
+  approve: "approved",
+  deny: "denied",
+  expire: "expired",
+  cancel: "cancelled",
+};
 
 const id = (prefix: string) => `${prefix}_${randomBytes(8).toString("hex")}`;
 
@@ -63,11 +79,25 @@ export function signCallback(body: string, secret: string, t = Math.floor(Date.n
   return `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
 }
 
+interface FakeState {
+  sessions: Map<string, Session>;
+  approvals: Map<string, Approval>;
+  faults: Fault[];
+  requests: { method: string; path: string; apiKey: string | undefined }[];
+}
+
+const newState = (): FakeState => ({ sessions: new Map(), approvals: new Map(), faults: [], requests: [] });
+
 export async function startFakeNuvouch(options: FakeNuvouchOptions) {
-  const sessions = new Map<string, Session>();
-  const approvals = new Map<string, Approval>();
-  const faults: Fault[] = [];
-  const requests: { method: string; path: string; apiKey: string | undefined }[] = [];
+  const namespaces = new Map<string, FakeState>();
+  const stateOf = (name: string) => {
+    let state = namespaces.get(name);
+    if (!state) {
+      state = newState();
+      namespaces.set(name, state);
+    }
+    return state;
+  };
   let gatewayUrl = options.gatewayUrl;
 
   async function callback(type: string, data: Record<string, unknown>) {
@@ -84,7 +114,26 @@ export async function startFakeNuvouch(options: FakeNuvouchOptions) {
     return { status: response.status, body: await response.json().catch(() => null), sent: JSON.parse(body) };
   }
 
-  async function control(req: IncomingMessage, res: ServerResponse, path: string[]) {
+  /** Decides a pending approval at Nuvouch (a later decision never replaces the first). */
+  function decide(approval: Approval, action: string): string {
+    const status = APPROVAL_ACTIONS[action] as string;
+    if (approval.status === "pending") {
+      approval.status = status;
+      approval.decidedAt = new Date().toISOString();
+    }
+    return status;
+  }
+
+  const approvalData = (approval: Approval) => ({
+    approvalRequestId: approval.id,
+    externalRequestId: approval.externalRequestId,
+    subjectId: approval.targetSubject.subjectId,
+    contextKey: approval.targetSubject.contextKey,
+    decidedAt: approval.decidedAt ?? new Date().toISOString(),
+  });
+
+  async function control(req: IncomingMessage, res: ServerResponse, path: string[], state: FakeState) {
+    const { sessions, approvals, faults, requests } = state;
     const [, what, action, target] = path;
     if (what === "faults" && req.method === "POST") {
       const body = (await readJson(req)) as { faults?: Fault[] };
@@ -92,6 +141,14 @@ export async function startFakeNuvouch(options: FakeNuvouchOptions) {
       return send(res, 200, { queued: faults.length });
     }
     if (what === "requests") return send(res, 200, requests);
+    if (what === "sessions") {
+      const subjectId = new URL(req.url ?? "/", "http://fake").searchParams.get("subjectId");
+      return send(
+        res,
+        200,
+        [...sessions.values()].filter((session) => subjectId === null || session.subjectId === subjectId),
+      );
+    }
     if (what === "reset") {
       faults.length = 0;
       requests.length = 0;
@@ -110,30 +167,31 @@ export async function startFakeNuvouch(options: FakeNuvouchOptions) {
         return send(res, 200, await callback(`nuvouch.connection.${status}`, data));
       }
       const approval = approvals.get(target);
-      if (approval && ["approve", "deny", "expire", "cancel"].includes(action)) {
-        const status = { approve: "approved", deny: "denied", expire: "expired", cancel: "cancelled" }[
-          action
-        ] as string;
-        if (approval.status === "pending") approval.status = status;
-        const data = {
-          approvalRequestId: approval.id,
-          externalRequestId: approval.externalRequestId,
-          subjectId: approval.targetSubject.subjectId,
-          contextKey: approval.targetSubject.contextKey,
-          decidedAt: new Date().toISOString(),
-        };
-        return send(res, 200, await callback(`nuvouch.approval.${status}`, data));
+      if (approval && action in APPROVAL_ACTIONS) {
+        const status = decide(approval, action);
+        return send(res, 200, await callback(`nuvouch.approval.${status}`, approvalData(approval)));
       }
       return apiError(res, 404, "NOT_FOUND", `no session or approval ${target} for ${action}`);
+    }
+    // Decided at Nuvouch, but the callback never arrives: what reconciliation is for.
+    if (what === "decisions" && req.method === "POST" && action && target) {
+      const approval = approvals.get(target);
+      if (!approval || !(action in APPROVAL_ACTIONS)) {
+        return apiError(res, 404, "NOT_FOUND", `no approval ${target} for ${action}`);
+      }
+      decide(approval, action);
+      return send(res, 200, approval);
     }
     return apiError(res, 404, "NOT_FOUND", "unknown control route");
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, path: string[]) {
+  async function api(req: IncomingMessage, res: ServerResponse, path: string[], state: FakeState) {
+    const { sessions, approvals, faults, requests } = state;
     const apiKey = req.headers["x-api-key"] as string | undefined;
     requests.push({ method: req.method ?? "", path: `/${path.join("/")}`, apiKey });
     const fault = faults.shift();
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault?.body !== undefined) return send(res, fault.status ?? 200, fault.body);
     if (fault?.status) {
       const headers: Record<string, string> =
         fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) };
@@ -179,8 +237,14 @@ export async function startFakeNuvouch(options: FakeNuvouchOptions) {
   }
 
   const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://fake").pathname.split("/").filter(Boolean);
-    const handle = path[0] === "_control" ? control(req, res, path) : api(req, res, path);
+    let path = new URL(req.url ?? "/", "http://fake").pathname.split("/").filter(Boolean);
+    let namespace = "";
+    if (path[0] === "ns" && path[1]) {
+      namespace = path[1];
+      path = path.slice(2);
+    }
+    const state = stateOf(namespace);
+    const handle = path[0] === "_control" ? control(req, res, path, state) : api(req, res, path, state);
     handle.catch((error: unknown) => apiError(res, 500, "FAKE_ERROR", String(error)));
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));

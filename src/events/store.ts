@@ -232,3 +232,36 @@ export function loadBlob(db: D1Database, id: string): Promise<string | null> {
 export function deleteBlob(db: D1Database, id: string): D1PreparedStatement {
   return db.prepare("DELETE FROM payload_blobs WHERE id = ?").bind(id);
 }
+
+// ─── The stuck-event sweep (src/maintenance/sweep.ts) ────────────────────────────────────
+
+/**
+ * Retrying events nothing has touched since `before`, oldest first. `status = 'retrying'`
+ * is a literal so that the partial index events_retrying_by_updated serves the query.
+ */
+export async function stuckRetryingEvents(db: D1Database, before: string, limit: number): Promise<EventRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM events WHERE status = 'retrying' AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2")
+    .bind(before, limit)
+    .all<EventRow>();
+  return results;
+}
+
+/**
+ * Claims a stuck event for one sweep (one row changed), unless a consumer or another sweep
+ * touched it since it was read. Moving `updated_at` to now restarts its clock, so the
+ * message about to be sent gets a whole retry span before any later sweep looks at it.
+ */
+export function claimStuckEvent(db: D1Database, id: string, seenUpdatedAt: string, now: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE events SET updated_at = ?3 WHERE id = ?1 AND status = 'retrying' AND updated_at = ?2")
+    .bind(id, seenUpdatedAt, now);
+}
+
+/** Undoes a claim whose message the queue refused, so the next sweep tries again. */
+export function releaseStuckEvent(db: D1Database, id: string, claimedAt: string, previous: string): Promise<D1Result> {
+  return db
+    .prepare("UPDATE events SET updated_at = ?3 WHERE id = ?1 AND status = 'retrying' AND updated_at = ?2")
+    .bind(id, claimedAt, previous)
+    .run();
+}

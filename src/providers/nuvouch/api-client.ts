@@ -15,6 +15,13 @@ export class NuvouchApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The URL the failed call went to: a wrong NUVOUCH_API_BASE_URL shows at once. */
+    readonly url: string,
+    /**
+     * Set when the client gave up rather than wait: Nuvouch asked for this many seconds
+     * (429 Retry-After), or the next retry would not fit the caller's time budget.
+     */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "NuvouchApiError";
@@ -33,24 +40,30 @@ export interface NuvouchClientOptions {
   maxAttempts?: number;
   /** Backoff base; attempt n waits about base·2^(n-1), with full jitter. */
   backoffMs?: number;
+  /**
+   * The most one call may take, waits and attempts included. A retry that would end past it
+   * is not made: the call fails with `retryAfterSeconds`, so an HTTP caller is answered
+   * 503 + Retry-After instead of being held (a Retry-After of 30 s twice is a minute).
+   */
+  budgetMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
   random?: () => number;
 }
 
-const MAX_RETRY_AFTER_MS = 30_000;
-
-function retryAfterMs(response: Response): number | null {
+function retryAfterMs(response: Response, nowMs: number): number | null {
   const value = response.headers.get("retry-after")?.trim();
   if (!value) return null;
-  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
   const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.min(Math.max(0, at - Date.now()), MAX_RETRY_AFTER_MS) : null;
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : null;
 }
 
 /**
  * A typed client for the Nuvouch integrator API (contract §8) on `fetch`. Retries 429
- * (honouring Retry-After) and 5xx and unreachable with backoff and jitter; never other
- * 4xx, which retrying cannot fix (a 401 retried is a retry storm against a bad key).
+ * (honouring Retry-After) and 5xx and unreachable with backoff and jitter, within a time
+ * budget; never other 4xx, which retrying cannot fix (a 401 retried is a retry storm
+ * against a bad key).
  */
 export function createNuvouchClient(options: NuvouchClientOptions) {
   const {
@@ -59,15 +72,22 @@ export function createNuvouchClient(options: NuvouchClientOptions) {
     timeoutMs = 8_000,
     maxAttempts = 3,
     backoffMs = 250,
+    budgetMs = 10_000,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now = Date.now,
     random = Math.random,
   } = options;
   const root = baseUrl.replace(/\/+$/, "");
 
-  async function once(method: string, path: string, body?: unknown): Promise<{ response: Response; json: unknown }> {
+  async function once(
+    method: string,
+    url: string,
+    body: unknown,
+    attemptTimeoutMs: number,
+  ): Promise<{ response: Response; json: unknown }> {
     let response: Response;
     try {
-      response = await fetch(`${root}${path}`, {
+      response = await fetch(url, {
         method,
         headers: {
           "x-api-key": apiKey,
@@ -75,11 +95,16 @@ export function createNuvouchClient(options: NuvouchClientOptions) {
           ...(body ? { "content-type": "application/json" } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(attemptTimeoutMs),
       });
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-      throw new NuvouchApiError(0, timedOut ? "TIMEOUT" : "UNREACHABLE", `Nuvouch ${method} ${path}: ${String(error)}`);
+      throw new NuvouchApiError(
+        0,
+        timedOut ? "TIMEOUT" : "UNREACHABLE",
+        `Nuvouch ${method} ${url}: ${timedOut ? `no answer within ${attemptTimeoutMs} ms` : String(error)}`,
+        url,
+      );
     }
     const text = await response.text();
     let json: unknown = null;
@@ -97,35 +122,52 @@ export function createNuvouchClient(options: NuvouchClientOptions) {
     schema: S,
     body?: unknown,
   ): Promise<z.output<S>> {
+    const url = `${root}${path}`;
+    const deadline = now() + budgetMs;
     for (let attempt = 1; ; attempt++) {
       let error: NuvouchApiError;
       let wait: number | null = null;
       try {
-        const { response, json } = await once(method, path, body);
+        const { response, json } = await once(method, url, body, Math.max(1, Math.min(timeoutMs, deadline - now())));
         if (response.ok) {
           const parsed = schema.safeParse(json);
           if (parsed.success) return parsed.data;
           throw new NuvouchApiError(
             response.status,
             "INVALID_RESPONSE",
-            `Nuvouch ${method} ${path} answered an unexpected body`,
+            `Nuvouch ${method} ${url} answered ${response.status} with an unexpected body`,
+            url,
           );
         }
         const answered = NuvouchErrorBody.safeParse(json);
+        const reason = answered.success && answered.data.error.message ? `: ${answered.data.error.message}` : "";
         error = new NuvouchApiError(
           response.status,
           answered.success ? answered.data.error.code : `HTTP_${response.status}`,
-          answered.success && answered.data.error.message
-            ? answered.data.error.message
-            : `Nuvouch answered ${response.status}`,
+          `Nuvouch ${method} ${url} answered ${response.status}${reason}`,
+          url,
         );
-        if (response.status === 429) wait = retryAfterMs(response);
+        if (response.status === 429) wait = retryAfterMs(response, now());
       } catch (thrown) {
         if (!(thrown instanceof NuvouchApiError)) throw thrown;
         error = thrown;
       }
-      if (!error.retryable || attempt >= maxAttempts) throw error;
-      await sleep(wait ?? Math.floor(random() * backoffMs * 2 ** (attempt - 1)));
+      if (!error.retryable) throw error;
+      const delay = wait ?? Math.floor(random() * backoffMs * 2 ** (attempt - 1));
+      const budgetHit = now() + delay >= deadline;
+      if (attempt >= maxAttempts || budgetHit) {
+        // Out of attempts or of time. For a 429, or a retry the budget cut short, say when
+        // trying again makes sense, so an HTTP caller can pass it on as Retry-After.
+        const retryAfterSeconds = error.status === 429 || budgetHit ? Math.max(1, Math.ceil(delay / 1000)) : undefined;
+        throw new NuvouchApiError(
+          error.status,
+          error.code,
+          budgetHit ? `${error.message} (not retried within the ${budgetMs} ms budget)` : error.message,
+          url,
+          retryAfterSeconds,
+        );
+      }
+      await sleep(delay);
     }
   }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { sha256Hex } from "../../crypto/hmac";
 
 // The Nuvouch integrator API as contract §8 assumes it. The request schemas are the ones
 // this gateway's own /api/nuvouch routes validate with: one source of truth.
@@ -45,6 +46,27 @@ export function expiresInFuture(request: CreateApprovalRequest, nowMs: number): 
   return Date.parse(request.context.expiresAt) > nowMs;
 }
 
+/** JSON with every object's keys sorted: one text per meaning, whatever the key order sent. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The idempotency fingerprint of a create request: SHA-256 of the canonical JSON of the
+ * request as validated (trimmed ids, unknown fields dropped), so only a change of meaning
+ * makes "the same externalRequestId with a different body".
+ */
+export function requestFingerprint(request: CreateApprovalRequest): Promise<string> {
+  return sha256Hex(canonicalJson(request));
+}
+
 export const ConnectionSession = z.looseObject({
   id: z.string().min(1),
   status: z.string(),
@@ -58,6 +80,13 @@ export const ApprovalRequest = z.looseObject({
   id: z.string().min(1),
   externalRequestId: z.string().min(1),
   status: z.string(),
+  // Assumed (contract §8 leaves them open): used by reconciliation when present.
+  targetSubject: z
+    .looseObject({ subjectId: z.string().min(1), contextKey: z.string().min(1) })
+    .optional()
+    .catch(undefined),
+  decidedAt: z.string().optional().catch(undefined),
+  updatedAt: z.string().optional().catch(undefined),
 });
 export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
 

@@ -5,17 +5,26 @@ import { getConfig } from "../../config";
 import { jsonError } from "../../http/errors";
 import { log } from "../../log";
 import { createNuvouchClient, isDuplicateExternalId, NuvouchApiError, type NuvouchClientOptions } from "./api-client";
-import { CreateApprovalRequest, CreateConnectionSessionRequest, expiresInFuture } from "./api-schemas";
+import {
+  CreateApprovalRequest,
+  CreateConnectionSessionRequest,
+  expiresInFuture,
+  requestFingerprint,
+} from "./api-schemas";
 import {
   type ApprovalRow,
   approvalEffect,
+  approvalFailure,
   type ConnectionRow,
+  claimApprovalIntent,
+  claimConnectionIntent,
   connectionsOf,
   findApproval,
   isLive,
   recordApprovalCreated,
+  recordApprovalFailed,
+  releaseConnectionIntent,
   saveConnectionSession,
-  writeApprovalIntent,
 } from "./integrator-store";
 
 type AppEnv = { Bindings: Env };
@@ -25,6 +34,14 @@ export interface NuvouchRouteOptions {
   /** Test seam for backoff and sleeping; production uses the client's defaults. */
   client?: Partial<NuvouchClientOptions>;
 }
+
+/**
+ * A connection request that finds another one for the same pair in flight waits this long
+ * for its session, then answers 409 with Retry-After. The holder's lease outlives the
+ * client's whole time budget (10 s by default), so a live holder is never overtaken.
+ */
+const CONNECTION_WAIT = { pollMs: 100, polls: 20 };
+const CONNECTION_LEASE_MS = 60_000;
 
 function toConnection(row: ConnectionRow) {
   return {
@@ -47,15 +64,49 @@ function toApproval(row: ApprovalRow) {
 /** Nuvouch failures as answers a caller can act on; never a retry storm against a bad key. */
 function nuvouchFailure(c: Context<AppEnv>, error: unknown): Response {
   if (!(error instanceof NuvouchApiError)) throw error;
-  log("warn", "nuvouch api call failed", { status: error.status, code: error.code });
+  log("warn", "nuvouch api call failed", { status: error.status, code: error.code, url: error.url });
   if (error.status === 401 || error.status === 403) {
-    return jsonError(c, 502, "nuvouch_unauthorized", "Nuvouch refused the API key: check NUVOUCH_INTEGRATOR_API_KEY");
+    return jsonError(
+      c,
+      502,
+      "nuvouch_unauthorized",
+      `Nuvouch refused the API key at ${error.url}: check NUVOUCH_INTEGRATOR_API_KEY`,
+    );
+  }
+  if (error.retryAfterSeconds !== undefined) {
+    // Rate limited, or the retries did not fit the request's time budget: the caller is told
+    // when to come back rather than held open.
+    c.header("Retry-After", String(error.retryAfterSeconds));
+    return jsonError(
+      c,
+      503,
+      error.status === 429 ? "nuvouch_rate_limited" : "nuvouch_unavailable",
+      `${error.message}; retry after ${error.retryAfterSeconds} s`,
+    );
   }
   if (error.retryable) {
-    return jsonError(c, 502, "nuvouch_unavailable", `Nuvouch did not answer successfully (${error.code}); try again`);
+    return jsonError(
+      c,
+      502,
+      "nuvouch_unavailable",
+      `Nuvouch did not answer successfully (${error.code}): ${error.message}; try again`,
+    );
   }
   return jsonError(c, 502, "nuvouch_rejected", error.message, { nuvouchCode: error.code });
 }
+
+/** A 4xx Nuvouch meant about this request (not a rate limit): retrying the same body cannot help. */
+function refusedByNuvouch(error: unknown): error is NuvouchApiError {
+  return error instanceof NuvouchApiError && error.status >= 400 && error.status < 500 && error.status !== 429;
+}
+
+const idempotencyConflict = (c: Context<AppEnv>) =>
+  jsonError(
+    c,
+    409,
+    "idempotency_conflict",
+    "this externalRequestId was already used with a different request body; use a new externalRequestId",
+  );
 
 const ConnectionQuery = z.object({ subjectId: z.string().min(1), contextKey: z.string().min(1) });
 
@@ -80,22 +131,63 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
 
   // A second "connect" for a subject returns its live session (accepted, or pending and not
   // expired) instead of opening another QR code; only an expired or ended one is replaced.
+  // Concurrent requests for one pair create at most one session: the first claims the pair's
+  // intent row, the others wait for its session and answer it (200), or 409 with Retry-After
+  // if it takes too long.
   api.post("/connections", zodValidate("json", CreateConnectionSessionRequest), async (c) => {
     const input = c.req.valid("json");
-    const live = (await connectionsOf(c.env.DB, input.subjectId, input.contextKey)).find((row) =>
-      isLive(row, options.now()),
-    );
+    const db = c.env.DB;
+    const liveSession = async () =>
+      (await connectionsOf(db, input.subjectId, input.contextKey)).find((row) => isLive(row, options.now()));
+
+    const live = await liveSession();
     if (live) return c.json(toConnection(live), 200);
     const nuvouch = client(c);
     if (!nuvouch) return notConfigured(c);
+
+    const claimId = crypto.randomUUID();
+    if (!(await claimConnectionIntent(db, input, claimId, { nowMs: options.now(), leaseMs: CONNECTION_LEASE_MS }))) {
+      for (let poll = 0; poll < CONNECTION_WAIT.polls; poll++) {
+        await new Promise((resolve) => setTimeout(resolve, CONNECTION_WAIT.pollMs));
+        const created = await liveSession();
+        if (created) return c.json(toConnection(created), 200);
+      }
+      c.header("Retry-After", "1");
+      return jsonError(
+        c,
+        409,
+        "connection_in_progress",
+        "a connection session for this subject and context is being created; retry shortly",
+      );
+    }
+
     let session: Awaited<ReturnType<typeof nuvouch.createConnectionSession>>;
     try {
+      // A request that finished just before this claim has stored its session by now.
+      const justCreated = await liveSession();
+      if (justCreated) {
+        await releaseConnectionIntent(db, input, claimId).run();
+        return c.json(toConnection(justCreated), 200);
+      }
       session = await nuvouch.createConnectionSession(input);
     } catch (error) {
+      await releaseConnectionIntent(db, input, claimId).run();
       return nuvouchFailure(c, error);
     }
-    await saveConnectionSession(c.env.DB, input, session, new Date(options.now()).toISOString());
-    const row = (await connectionsOf(c.env.DB, input.subjectId, input.contextKey)).find(
+    const [saved] = await db.batch([
+      saveConnectionSession(db, input, session, new Date(options.now()).toISOString()),
+      releaseConnectionIntent(db, input, claimId),
+    ]);
+    if (saved?.meta.changes !== 1) {
+      log("warn", "nuvouch reused a connection session id", { connectionSessionId: session.id });
+      return jsonError(
+        c,
+        502,
+        "nuvouch_rejected",
+        `Nuvouch answered connection session ${session.id}, which already belongs to another subject or context`,
+      );
+    }
+    const row = (await connectionsOf(db, input.subjectId, input.contextKey)).find(
       (r) => r.connection_session_id === session.id,
     );
     return c.json(toConnection(row as ConnectionRow), 201);
@@ -112,38 +204,62 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
     const db = c.env.DB;
     const { externalRequestId } = input;
     const { subjectId, contextKey } = input.targetSubject;
+    const fingerprint = await requestFingerprint(input);
+    const now = () => new Date(options.now()).toISOString();
 
-    // Idempotent on externalRequestId: a repeat gets the stored record back.
+    // Idempotent on externalRequestId, the way Stripe treats an idempotency key: the same
+    // request again gets the stored record; another request under the same id is refused.
     const stored = await findApproval(db, externalRequestId);
-    if (stored && stored.status !== "creating") return c.json(toApproval(stored), 200);
+    if (stored?.request_sha256 && stored.request_sha256 !== fingerprint) return idempotencyConflict(c);
+    if (stored?.request_sha256 && stored.status !== "creating" && stored.status !== "failed") {
+      return c.json(toApproval(stored), 200);
+    }
 
-    if (!stored) {
-      if (!expiresInFuture(input, options.now())) {
-        return jsonError(c, 400, "invalid_json", "context.expiresAt is in the past");
-      }
-      const connections = await connectionsOf(db, subjectId, contextKey);
-      if (!connections.some((row) => row.status === "accepted")) {
-        return jsonError(
-          c,
-          409,
-          "connection_not_accepted",
-          "wait for nuvouch.connection.accepted for this subject first",
-        );
-      }
+    // Everything that may reach Nuvouch passes every check, whatever an earlier attempt at
+    // this externalRequestId left behind (a crash's `creating`, a refusal's `failed`).
+    if (!expiresInFuture(input, options.now())) {
+      return jsonError(c, 400, "expires_at_in_past", "context.expiresAt is in the past");
+    }
+    const connections = await connectionsOf(db, subjectId, contextKey);
+    if (!connections.some((row) => row.status === "accepted")) {
+      return jsonError(
+        c,
+        409,
+        "connection_not_accepted",
+        "wait for nuvouch.connection.accepted for this subject first",
+      );
     }
     const nuvouch = client(c);
     if (!nuvouch) return notConfigured(c);
 
     // The intent goes to D1 before the call and the result after it: a crash in between
     // leaves a `creating` row that the next identical request completes.
-    const now = () => new Date(options.now()).toISOString();
-    await writeApprovalIntent(db, { externalRequestId, subjectId, contextKey, request: input }, now());
+    const claimed = await claimApprovalIntent(
+      db,
+      { externalRequestId, subjectId, contextKey, request: input, requestSha256: fingerprint },
+      now(),
+    );
+    // A concurrent request with another body got there first.
+    if (claimed.request_sha256 !== fingerprint) return idempotencyConflict(c);
+    // A callback, or a concurrent identical request, got there first.
+    if (claimed.status !== "creating") return c.json(toApproval(claimed), 200);
+
     let approvalRequestId: string;
     let created = true;
     try {
       approvalRequestId = (await nuvouch.createApprovalRequest(input)).id;
     } catch (error) {
-      if (!isDuplicateExternalId(error)) return nuvouchFailure(c, error);
+      if (!isDuplicateExternalId(error)) {
+        if (refusedByNuvouch(error)) {
+          await recordApprovalFailed(
+            db,
+            externalRequestId,
+            { code: error.code, status: error.status, message: error.message },
+            now(),
+          );
+        }
+        return nuvouchFailure(c, error);
+      }
       // Nuvouch has it already (our earlier attempt got through): fetch it, as its docs show.
       created = false;
       try {
@@ -163,6 +279,7 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
     const row = await findApproval(c.env.DB, c.req.param("externalRequestId"));
     if (!row) return jsonError(c, 404, "approval_not_found");
     const effect = await approvalEffect(c.env.DB, row.external_request_id);
+    const failure = approvalFailure(row);
     return c.json({
       approvalRequestId: row.approval_request_id,
       externalRequestId: row.external_request_id,
@@ -171,6 +288,7 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
       status: row.status,
       decidedAt: row.decided_at,
       effect: effect ? { status: effect.status, attempts: effect.attempts } : null,
+      ...(failure ? { error: failure } : {}),
     });
   });
 
