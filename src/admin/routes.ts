@@ -9,6 +9,7 @@ import { getTransaction } from "../providers/nuvei/store";
 import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
 import { providerNames } from "../providers/registry";
 import { requireAdminToken } from "./auth";
+import { effectDetails } from "./effect-detail";
 import { statsApi } from "./stats";
 import { zodValidate } from "./validate";
 
@@ -45,11 +46,7 @@ export function adminApi(options: NuvouchRouteOptions) {
   api.get("/events/:id", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
     if (!row) return jsonError(c, 404, "event_not_found");
-    const { results: effects } = await c.env.DB.prepare(
-      "SELECT id, name, status, attempts, last_error AS lastError FROM effects WHERE event_id = ? ORDER BY id",
-    )
-      .bind(row.id)
-      .all();
+    const effects = await effectDetails(c.env.DB, row.id);
     // The payload is spliced in as stored, so numbers JSON.parse would round (Nuvei's
     // 64-bit transactionId) reach the operator unchanged.
     const head = JSON.stringify({ ...toApiEvent(row), updatedAt: row.updated_at, effects });

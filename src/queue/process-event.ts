@@ -1,4 +1,5 @@
 import { getConfig } from "../config";
+import { noteNextRetry } from "../effects/attempts";
 import { FORWARD_EFFECT } from "../effects/forward";
 import { reviveEffects, scheduleEffect } from "../effects/ledger";
 import type { EffectRegistry } from "../effects/registry";
@@ -132,5 +133,7 @@ export async function processEventMessage(
     return { kind: "ack", note: "processed" };
   }
   await setEventOutcome(db, message.id, { status: "retrying", lastError: result.error }, now);
-  return { kind: "retry", delaySeconds: backoffSeconds(attempts, result.retryAfterSeconds), error: result.error };
+  const delaySeconds = backoffSeconds(attempts, result.retryAfterSeconds);
+  await noteNextRetry(db, message.id, deps.now() + delaySeconds * 1000);
+  return { kind: "retry", delaySeconds, error: result.error };
 }
