@@ -389,9 +389,11 @@ describe("faults", () => {
 });
 
 describe("logs", () => {
-  it("one JSON line per delivery with outcome and latency, never a secret, signature or body", async () => {
+  it("one JSON line per accepted delivery with outcome and latency, never a secret, signature or body", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    // Refusals are summed into one line per flush instead (test/rejections.test.ts).
+    vi.spyOn(console, "warn").mockImplementation((line: string) => void lines.push(line));
     const payload = novaEvent({ data: { cardHolder: "SECRET-CARDHOLDER-NAME" } });
     const body = JSON.stringify(payload);
     const headers = signedHeaders("nova", body, NOW_S);
@@ -400,12 +402,12 @@ describe("logs", () => {
       webhookRequest("nova", body, { ...headers, "x-nova-signature": timestampedHeader(body, "bad", NOW_S) }),
     );
     const records = lines.map((line) => JSON.parse(line));
-    expect(records.map((r) => [r.provider, r.outcome, r.status])).toEqual([
-      ["nova", "accepted", 202],
-      ["nova", "rejected", 401],
+    expect(records.map((r) => [r.message, r.provider, r.outcome, r.status])).toEqual([
+      ["delivery", "nova", "accepted", 202],
+      ["deliveries refused", undefined, undefined, undefined],
     ]);
     expect(records[0]).toMatchObject({ dedupeKey: payload.eventId, latencyMs: expect.any(Number) });
-    expect(records[1]).toMatchObject({ errorCode: "signature_invalid" });
+    expect(records[1]).toMatchObject({ refusals: [expect.objectContaining({ code: "signature_invalid", count: 1 })] });
     const all = lines.join("\n");
     for (const leaked of [SECRETS.nova, headers["x-nova-signature"] as string, "SECRET-CARDHOLDER-NAME", "v1="]) {
       expect(all).not.toContain(leaked);

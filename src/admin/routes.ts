@@ -10,6 +10,7 @@ import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/route
 import { providerNames } from "../providers/registry";
 import { requireAdminToken } from "./auth";
 import { effectDetails } from "./effect-detail";
+import { operationsApi } from "./operations";
 import { statsApi } from "./stats";
 import { zodValidate } from "./validate";
 
@@ -33,6 +34,7 @@ export function adminApi(options: NuvouchRouteOptions) {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", requireAdminToken);
   api.route("/stats", statsApi());
+  api.route("/", operationsApi(options));
 
   api.get("/events", zodValidate("query", ListQuery), async (c) => {
     const query = c.req.valid("query");

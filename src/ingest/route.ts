@@ -3,12 +3,14 @@ import { getConfig, secretsOf } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { jsonError } from "../http/errors";
 import { log, warnOnce } from "../log";
+import { refusals as isolateRefusals, type RefusalAggregator } from "../monitor/rejections";
 import { getProvider } from "../providers/registry";
 import { type Delivery, isParseFailure } from "../providers/types";
 import { decodeBody, isUsableDedupeKey } from "./decode";
 import { type DedupeFastPath, edgeFastPath, kvFastPath } from "./dedupe";
 import { enqueueEvent, gatewayEventId } from "./enqueue";
 import { readBodyWithinLimit } from "./read-body";
+import { countRefusal, isRefusal } from "./refusals";
 
 export type Clock = () => number;
 
@@ -30,14 +32,14 @@ type Env_ = { Bindings: Env };
 /**
  * `POST /webhooks/:provider`, top to bottom: route → size → verify → parse → dedupe →
  * enqueue → acknowledge. Nothing is acknowledged before the queue has taken it, and a
- * delivery refused at any step leaves no trace but a log line.
+ * delivery refused at any step leaves no trace but its count in `rejections`.
  */
-export function ingestHandler(now: Clock) {
+export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateRefusals) {
   return async (c: Context<Env_>): Promise<Response> => {
     const started = Date.now();
     const providerName = c.req.param("provider") ?? "";
     const provider = getProvider(providerName);
-    const outcome = (status: number, result: string, fields: Record<string, unknown> = {}) =>
+    const logDelivery = (status: number, result: string, fields: Record<string, unknown> = {}) =>
       log(status >= 500 ? "error" : "info", "delivery", {
         provider: provider ? provider.name : providerName.slice(0, 32),
         outcome: result,
@@ -45,6 +47,17 @@ export function ingestHandler(now: Clock) {
         latencyMs: Date.now() - started,
         ...fields,
       });
+    // Refusals are counted (src/monitor/rejections.ts), not logged one line per request.
+    const outcome = (status: number, result: string, fields: Record<string, unknown> = {}) =>
+      isRefusal(status)
+        ? countRefusal(c, refusals, now(), {
+            provider: provider?.name,
+            requested: providerName,
+            status,
+            result,
+            fields,
+          })
+        : logDelivery(status, result, fields);
 
     if (!provider) {
       outcome(404, "unknown_provider");
