@@ -28,7 +28,12 @@ export function createApp(options: AppOptions = {}) {
 
   app.notFound((c) => c.json(errorBody("not_found"), 404));
   app.onError((error, c) => {
-    if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof HTTPException) {
+      // Middleware that built its own answer (bearer auth) keeps it; a bare one (hono's
+      // "Malformed JSON in request body") is given the one error shape.
+      if (error.res) return error.getResponse();
+      return c.json(errorBody(error.status === 400 ? "invalid_request" : "http_error", error.message), error.status);
+    }
     log("error", "unhandled error", { path: c.req.path, error: String(error) });
     return c.json(errorBody("internal_error"), 500);
   });

@@ -3,14 +3,15 @@ import { z } from "zod";
 import { decodeCursor, encodeCursor, listEvents, toApiEvent } from "../events/query";
 import { getEvent } from "../events/store";
 import { jsonError } from "../http/errors";
-import { enqueueEvent } from "../ingest/enqueue";
 import { log } from "../log";
 import { getTransaction } from "../providers/nuvei/store";
 import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
 import { providerNames } from "../providers/registry";
+import { audit } from "./audit";
 import { requireAdminToken } from "./auth";
 import { effectDetails } from "./effect-detail";
 import { operationsApi } from "./operations";
+import { type ReplayResult, replayEvents } from "./replay";
 import { statsApi } from "./stats";
 import { zodValidate } from "./validate";
 
@@ -58,22 +59,16 @@ export function adminApi(options: NuvouchRouteOptions) {
   api.post("/events/:id/replay", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
     if (!row) return jsonError(c, 404, "event_not_found");
+    let result: ReplayResult;
     try {
-      await enqueueEvent(c.env, {
-        v: 1,
-        id: row.id,
-        provider: row.provider,
-        dedupeKey: row.dedupe_key,
-        type: row.type,
-        occurredAt: row.occurred_at,
-        receivedAt: row.received_at,
-        payload: row.payload,
-        replay: true,
-      });
+      result = await replayEvents(c.env, [row]);
     } catch (error) {
       log("error", "replay enqueue failed", { id: row.id, error: String(error) });
       return jsonError(c, 503, "enqueue_failed");
     }
+    const [invalid] = result.invalid;
+    if (invalid) return jsonError(c, 422, "replay_invalid", invalid.reason);
+    await audit(c.env.DB, { action: "replay", target: row.id, count: 1 }, options.now());
     log("info", "replay queued", { id: row.id });
     return c.json({ status: "replay_queued", id: row.id }, 202);
   });

@@ -15,8 +15,11 @@ export function recordingEnv(overrides: Partial<Env> = {}) {
       sent.push(message);
       return env.EVENTS_QUEUE.send(message, options);
     },
-    sendBatch: (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) =>
-      env.EVENTS_QUEUE.sendBatch(messages, options),
+    sendBatch: async (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) => {
+      const list = [...messages];
+      sent.push(...list.map((message) => message.body));
+      return env.EVENTS_QUEUE.sendBatch(list, options);
+    },
     metrics: () => env.EVENTS_QUEUE.metrics(),
   } as unknown as Queue;
   return { env: { ...env, EVENTS_QUEUE: queue, ...overrides } as Env, sent };
