@@ -40,18 +40,26 @@ const ConfigSchema = z.object({
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
   FORWARD_URL: optionalText.pipe(z.url().optional()),
   FORWARD_SIGNING_SECRET: optionalText,
+  // Alerts are signed like forwards, with FORWARD_SIGNING_SECRET (src/alerts/outbox.ts).
+  ALERT_URL: optionalText.pipe(z.url().optional()),
   ADMIN_API_TOKEN: optionalText,
   NUVOUCH_INTEGRATOR_API_KEY: optionalText,
 });
 
 export type Config = z.output<typeof ConfigSchema>;
 
+// Settings that only make sense together.
+const CheckedConfigSchema = ConfigSchema.refine(
+  (config) => config.ALERT_URL === undefined || config.FORWARD_SIGNING_SECRET !== undefined,
+  { message: "ALERT_URL is set but FORWARD_SIGNING_SECRET, which signs the alerts, is not", path: ["ALERT_URL"] },
+);
+
 const cache = new WeakMap<object, Config>();
 
 export function getConfig(env: Env): Config {
   let config = cache.get(env);
   if (!config) {
-    config = ConfigSchema.parse(env);
+    config = CheckedConfigSchema.parse(env);
     cache.set(env, config);
   }
   return config;

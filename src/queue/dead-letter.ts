@@ -1,3 +1,5 @@
+import { noteAlert } from "../alerts/outbox";
+import { getConfig } from "../config";
 import { buryEffects } from "../effects/ledger";
 import { deleteBlob, loadBlob, recordDeadEvent } from "../events/store";
 import { log } from "../log";
@@ -22,6 +24,7 @@ export async function handleDeadLetter(body: unknown, env: Env, nowMs: number): 
     recordDeadEvent(db, message, payload, now),
     buryEffects(db, message.id, now),
     ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
+    ...(getConfig(env).ALERT_URL ? [noteAlert(db, { ...message, eventId: message.id, status: "dead" }, nowMs)] : []),
   ]);
   log("error", "event dead-lettered", { id: message.id, provider: message.provider, type: message.type });
 }
