@@ -5,6 +5,7 @@ import { dashboard } from "./dashboard";
 import { errorBody, isStorageUnavailable } from "./http/errors";
 import { type Clock, ingestHandler } from "./ingest/route";
 import { log } from "./log";
+import type { RefusalAggregator } from "./monitor/rejections";
 import type { NuvouchRouteOptions } from "./providers/nuvouch/routes";
 
 export interface AppOptions {
@@ -12,6 +13,8 @@ export interface AppOptions {
   now?: Clock;
   /** Test seam for the Nuvouch API client's backoff (see providers/nuvouch/routes.ts). */
   nuvouchClient?: NuvouchRouteOptions["client"];
+  /** Where refused deliveries are counted; default the isolate's (src/monitor/rejections.ts). */
+  refusals?: RefusalAggregator;
 }
 
 /** Operator answers hold event data: never cached by anything between, never sniffed as another type. */
@@ -22,7 +25,7 @@ export function createApp(options: AppOptions = {}) {
   const app = new Hono<{ Bindings: Env }>();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.all("/webhooks/:provider", ingestHandler(now));
+  app.all("/webhooks/:provider", ingestHandler(now, options.refusals));
   app.use("/api/*", async (c, next) => {
     await next();
     for (const [name, value] of Object.entries(API_HEADERS)) c.res.headers.set(name, value);

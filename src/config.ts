@@ -46,6 +46,8 @@ const ConfigSchema = z.object({
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
   FORWARD_URL: optionalText.pipe(z.url().optional()),
   FORWARD_SIGNING_SECRET: secretText,
+  // Alerts are signed like forwards, with FORWARD_SIGNING_SECRET (src/alerts/outbox.ts).
+  ALERT_URL: optionalText.pipe(z.url().optional()),
   ADMIN_API_TOKEN: secretText,
   NUVOUCH_INTEGRATOR_API_KEY: secretText,
 });
@@ -54,10 +56,24 @@ export type Config = z.output<typeof ConfigSchema>;
 
 const cache = new WeakMap<object, Config>();
 
+/** Set as a Worker secret (a non-empty string) or as a Secrets Store binding (read later, with get()). */
+function secretIsSet(env: Env, name: string): boolean {
+  const value = (env as unknown as Record<string, unknown>)[name];
+  return typeof value === "string" ? value.trim() !== "" : typeof value === "object" && value !== null;
+}
+
+/** Env vars as the worker uses them, and settings that only make sense together refused loudly. */
 export function getConfig(env: Env): Config {
   let config = cache.get(env);
   if (!config) {
     config = ConfigSchema.parse(env);
+    // Forwards and alerts are signed with FORWARD_SIGNING_SECRET: a destination without it would
+    // send unsigned requests, or none (contract §1).
+    for (const url of ["FORWARD_URL", "ALERT_URL"] as const) {
+      if (config[url] !== undefined && !secretIsSet(env, "FORWARD_SIGNING_SECRET")) {
+        throw new Error(`configuration: ${url} is set but FORWARD_SIGNING_SECRET, which signs what it sends, is not`);
+      }
+    }
     cache.set(env, config);
   }
   return config;

@@ -128,17 +128,17 @@ describe("cost per million accepted deliveries", () => {
     // The default (edge) holds the $4 target for an event that drives no state. Every row
     // written is $1 per million: an event is 2 (its row and the listing index), a Nuvei
     // status adds its transaction row and its merchant-id index row, an approval its
-    // state, effect and settlement rows, and one row of the sweep's partial index (an event
-    // owing an effect is `retrying` until the effect is done), which keeps the five-minute
-    // sweep from scanning events.
+    // state, effect, attempt-history and settlement rows, and one row of the sweep's partial
+    // index (an event owing an effect is `retrying` until the effect is done), which keeps the
+    // five-minute sweep from scanning events.
     expect(totals["nova:edge"]).toBeLessThanOrEqual(4);
     expect(rowsWritten).toEqual({
       "nova:edge": 2,
       "nova:kv": 2,
       "nuvei:edge": 4,
       "nuvei:kv": 4,
-      "nuvouch:edge": 8,
-      "nuvouch:kv": 8,
+      "nuvouch:edge": 9,
+      "nuvouch:kv": 9,
     });
     // KV mode pays a read and a $5-per-million write on every delivery.
     expect((totals["nova:kv"] as number) - (totals["nova:edge"] as number)).toBeCloseTo(5.5, 5);

@@ -348,7 +348,7 @@ describe("faults", () => {
 });
 
 describe("logs", () => {
-  it("one JSON line per delivery with outcome and latency, never a secret, signature or body", async () => {
+  it("one JSON line per accepted delivery with outcome and latency, never a secret, signature or body", async () => {
     const lines: string[] = [];
     // Every console level: a leak through warn or error is as much a leak.
     for (const level of ["log", "info", "warn", "error", "debug"] as const) {
@@ -362,12 +362,12 @@ describe("logs", () => {
       webhookRequest("nova", body, { ...headers, "x-nova-signature": timestampedHeader(body, "bad", NOW_S) }),
     );
     const records = lines.map((line) => JSON.parse(line));
-    expect(records.map((r) => [r.provider, r.outcome, r.status])).toEqual([
-      ["nova", "accepted", 202],
-      ["nova", "rejected", 401],
+    expect(records.map((r) => [r.message, r.provider, r.outcome, r.status])).toEqual([
+      ["delivery", "nova", "accepted", 202],
+      ["deliveries refused", undefined, undefined, undefined],
     ]);
     expect(records[0]).toMatchObject({ dedupeKey: payload.eventId, latencyMs: expect.any(Number) });
-    expect(records[1]).toMatchObject({ errorCode: "signature_invalid" });
+    expect(records[1]).toMatchObject({ refusals: [expect.objectContaining({ code: "signature_invalid", count: 1 })] });
     const all = lines.join("\n");
     for (const leaked of [SECRETS.nova, headers["x-nova-signature"] as string, "SECRET-CARDHOLDER-NAME", "v1="]) {
       expect(all).not.toContain(leaked);

@@ -214,3 +214,19 @@ describe("the operator sees and replays quarantined deliveries", () => {
     expect(tx).toBeNull();
   });
 });
+
+describe("alerts for quarantined deliveries", () => {
+  it("with ALERT_URL set, a quarantined delivery leaves one pending alert, and its retry no second", async () => {
+    const { env: recording } = recordingEnv({ ALERT_URL: `${env.FORWARD_SINK_URL}/ok` } as Partial<Env>);
+    const body = bytes('{"eventId":"evt_alerted","type":"has space"}');
+    const send = () =>
+      callGateway(webhookRequest("nova", body, signedHeaders("nova", body, NOW_S)), { env: recording });
+    const first = (await (await send()).json()) as { id: string; status: string };
+    expect(first.status).toBe("quarantined");
+    await send();
+    const { results } = await env.DB.prepare("SELECT status, reason FROM alerts_outbox WHERE event_id = ?")
+      .bind(first.id)
+      .all();
+    expect(results).toEqual([{ status: "quarantined", reason: expect.stringContaining("type") }]);
+  });
+});

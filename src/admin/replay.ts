@@ -1,12 +1,10 @@
 import { type EventRow, requarantine } from "../events/store";
-import { enqueueEvent } from "../ingest/enqueue";
+import { enqueueEvent, MAX_INLINE_MESSAGE_BYTES } from "../ingest/enqueue";
 import { readEvent } from "../ingest/read-event";
 import { getProvider } from "../providers/registry";
 import type { EventMessage } from "../queue/message";
 
-export type ReplayResult =
-  | { status: "replay_queued"; id: string }
-  | { status: "quarantined"; id: string; reason: string };
+export type ReplayPlan = { message: EventMessage } | { invalid: string };
 
 /** D1 hands a BLOB back as an ArrayBuffer or, in some runtimes, an array of byte values. */
 export function blobBytes(value: unknown): Uint8Array {
@@ -17,16 +15,14 @@ export function blobBytes(value: unknown): Uint8Array {
 }
 
 /**
- * What replaying an event queues: the stored event marked as a replay (state rules run again,
- * effects stay at most once). A quarantined delivery is first re-read from its exact bytes with the
- * code deployed now: fixed, it flows on as a normal event under its id; still unreadable, it stays
- * quarantined with today's reasons.
+ * The one place that decides how a stored event is replayed, for single and bulk replays alike:
+ * the stored event marked as a replay (state rules run again, effects stay at most once), with
+ * the hash of the body it was recorded with so the consumer never takes it for a conflict. A
+ * quarantined delivery is first re-read from its exact bytes with the code deployed now: readable,
+ * it flows on as a normal event under its id; still unreadable, it stays quarantined with today's
+ * reasons (written here) and is not queued.
  */
-export async function replayMessage(
-  db: D1Database,
-  row: EventRow,
-  nowMs: number,
-): Promise<EventMessage | { reason: string }> {
+export async function replayMessage(db: D1Database, row: EventRow, nowMs: number): Promise<ReplayPlan> {
   const base = {
     v: 1 as const,
     id: row.id,
@@ -37,7 +33,7 @@ export async function replayMessage(
     ...(row.body_sha256 ? { bodySha256: row.body_sha256 } : {}),
   };
   if (row.status !== "quarantined") {
-    return { ...base, type: row.type, occurredAt: row.occurred_at, payload: row.payload };
+    return { message: { ...base, type: row.type, occurredAt: row.occurred_at, payload: row.payload } };
   }
   const provider = getProvider(row.provider);
   const parsed = provider
@@ -49,15 +45,67 @@ export async function replayMessage(
     : { error: "payload_invalid" as const, message: `no provider named ${row.provider}` };
   if ("error" in parsed) {
     await requarantine(db, row.id, parsed.message.slice(0, 500), new Date(nowMs).toISOString()).run();
-    return { reason: parsed.message };
+    return { invalid: parsed.message };
   }
-  return { ...base, type: parsed.type, occurredAt: parsed.occurredAt, payload: parsed.payloadJson };
+  return { message: { ...base, type: parsed.type, occurredAt: parsed.occurredAt, payload: parsed.payloadJson } };
 }
 
-/** Replays one event: queues it, or re-quarantines it with the reasons of the code deployed now. */
-export async function replayEvent(env: Env, row: EventRow, nowMs: number): Promise<ReplayResult> {
-  const message = await replayMessage(env.DB, row, nowMs);
-  if ("reason" in message) return { status: "quarantined", id: row.id, reason: message.reason };
-  await enqueueEvent(env, message);
-  return { status: "replay_queued", id: row.id };
+// Queues' sendBatch takes at most 100 messages and 256 KB in all; leave headroom.
+export const MAX_SEND_BATCH_MESSAGES = 100;
+const MAX_SEND_BATCH_BYTES = 240_000;
+
+export interface ReplayResult {
+  replayed: number;
+  invalid: { id: string; reason: string }[];
+}
+
+/** The queue refused part of a replay; `replayed` messages had been sent before it did. */
+export class ReplayEnqueueError extends Error {
+  constructor(
+    readonly replayed: number,
+    cause: unknown,
+  ) {
+    super(`replay enqueue failed after ${replayed} messages: ${String(cause)}`);
+    this.name = "ReplayEnqueueError";
+  }
+}
+
+/**
+ * Queues a replay of each row: small messages together through sendBatch, a payload too
+ * large for one message parked in D1 first, as ingest does.
+ */
+export async function replayEvents(env: Env, rows: readonly EventRow[], nowMs: number): Promise<ReplayResult> {
+  const invalid: ReplayResult["invalid"] = [];
+  let replayed = 0;
+  let batch: MessageSendRequest<EventMessage>[] = [];
+  let batchBytes = 0;
+  const sendBatch = async () => {
+    if (batch.length === 0) return;
+    await env.EVENTS_QUEUE.sendBatch(batch);
+    replayed += batch.length;
+    batch = [];
+    batchBytes = 0;
+  };
+  try {
+    for (const row of rows) {
+      const plan = await replayMessage(env.DB, row, nowMs);
+      if ("invalid" in plan) {
+        invalid.push({ id: row.id, reason: plan.invalid });
+        continue;
+      }
+      const bytes = new TextEncoder().encode(JSON.stringify(plan.message)).byteLength;
+      if (bytes > MAX_INLINE_MESSAGE_BYTES) {
+        await enqueueEvent(env, plan.message);
+        replayed++;
+        continue;
+      }
+      if (batch.length === MAX_SEND_BATCH_MESSAGES || batchBytes + bytes > MAX_SEND_BATCH_BYTES) await sendBatch();
+      batch.push({ body: plan.message, contentType: "json" });
+      batchBytes += bytes;
+    }
+    await sendBatch();
+  } catch (error) {
+    throw new ReplayEnqueueError(replayed, error);
+  }
+  return { replayed, invalid };
 }

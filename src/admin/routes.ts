@@ -7,8 +7,11 @@ import { log } from "../log";
 import { nuveiApi } from "../providers/nuvei/routes";
 import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
 import { providerNames } from "../providers/registry";
+import { audit } from "./audit";
 import { requireAdminToken } from "./auth";
-import { blobBytes, replayEvent } from "./replay";
+import { effectDetails } from "./effect-detail";
+import { operationsApi } from "./operations";
+import { blobBytes, type ReplayResult, replayEvents } from "./replay";
 import { statsApi } from "./stats";
 import { zodValidate } from "./validate";
 
@@ -48,6 +51,7 @@ export function adminApi(options: NuvouchRouteOptions) {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", requireAdminToken);
   api.route("/stats", statsApi());
+  api.route("/", operationsApi(options));
 
   api.get("/events", zodValidate("query", ListQuery), async (c) => {
     const query = c.req.valid("query");
@@ -61,11 +65,7 @@ export function adminApi(options: NuvouchRouteOptions) {
   api.get("/events/:id", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
     if (!row) return jsonError(c, 404, "event_not_found");
-    const { results: effects } = await c.env.DB.prepare(
-      "SELECT id, name, status, attempts, last_error AS lastError FROM effects WHERE event_id = ? ORDER BY id",
-    )
-      .bind(row.id)
-      .all();
+    const effects = await effectDetails(c.env.DB, row.id);
     // The payload is spliced in as stored, so numbers JSON.parse would round (Nuvei's
     // 64-bit transactionId) reach the operator unchanged.
     const head = JSON.stringify({
@@ -85,15 +85,20 @@ export function adminApi(options: NuvouchRouteOptions) {
   api.post("/events/:id/replay", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
     if (!row) return jsonError(c, 404, "event_not_found");
-    let result: Awaited<ReturnType<typeof replayEvent>>;
+    let result: ReplayResult;
     try {
-      result = await replayEvent(c.env, row, Date.now());
+      result = await replayEvents(c.env, [row], options.now());
     } catch (error) {
       log("error", "replay enqueue failed", { id: row.id, error: String(error) });
       return jsonError(c, 503, "enqueue_failed");
     }
-    log("info", "replay", { id: row.id, status: result.status });
-    return c.json(result, 202);
+    await audit(c.env.DB, { action: "replay", target: row.id, count: result.replayed }, options.now());
+    const [invalid] = result.invalid;
+    // A quarantined delivery the code deployed now still cannot read: re-read, its reasons updated,
+    // and kept; nothing is queued.
+    if (invalid) return c.json({ status: "quarantined", id: row.id, reason: invalid.reason }, 202);
+    log("info", "replay queued", { id: row.id });
+    return c.json({ status: "replay_queued", id: row.id }, 202);
   });
 
   api.route("/nuvei", nuveiApi());

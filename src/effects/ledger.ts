@@ -82,15 +82,21 @@ export function finishEffect(
   id: string,
   outcome: { status: "done" | "failed"; error?: string; keepLease?: boolean },
   now: string,
-): Promise<D1Result> {
+): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE effects SET status = ?2, last_error = ?3, updated_at = ?4,
          lease_until = CASE WHEN ?5 THEN lease_until ELSE NULL END
        WHERE id = ?1`,
     )
-    .bind(id, outcome.status, outcome.error ?? null, now, outcome.keepLease ? 1 : 0)
-    .run();
+    .bind(id, outcome.status, outcome.error ?? null, now, outcome.keepLease ? 1 : 0);
+}
+
+/** An event's effects as the operator API lists them. */
+export function effectsOfEvent(db: D1Database, eventId: string): D1PreparedStatement {
+  return db
+    .prepare("SELECT id, name, status, attempts, last_error AS lastError FROM effects WHERE event_id = ? ORDER BY id")
+    .bind(eventId);
 }
 
 /** Marks an event's owed effects dead, where `applies` holds (a conflicting body buries nothing). */

@@ -1,4 +1,5 @@
 import { log } from "../log";
+import { type AttemptDetails, type AttemptOutcome, recordAttempt } from "./attempts";
 import { FORWARD_EFFECT, type ForwardTarget, forwardEvent } from "./forward";
 import { claimEffect, type EffectRow, finishEffect, owedEffects } from "./ledger";
 import { type EffectHandler, type EffectRegistry, type EventInfo, RetryLaterError } from "./registry";
@@ -38,12 +39,16 @@ async function withTimeout(run: (signal: AbortSignal) => Promise<void> | void, m
   }
 }
 
-function handlerFor(row: EffectRow, input: RunEffectsInput): { handler: EffectHandler; timeoutMs: number } | string {
+function handlerFor(
+  row: EffectRow,
+  input: RunEffectsInput,
+  details: AttemptDetails,
+): { handler: EffectHandler; timeoutMs: number } | string {
   if (row.name === FORWARD_EFFECT) {
     const target = input.forward;
     if (!target) return "forwarding is scheduled but FORWARD_URL or FORWARD_SIGNING_SECRET is not set";
     return {
-      handler: (context) => forwardEvent(target, { ...context, forwardData: input.forwardData }),
+      handler: (context) => forwardEvent(target, { ...context, forwardData: input.forwardData }, details),
       timeoutMs: input.timeouts.forwardMs,
     };
   }
@@ -66,10 +71,31 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
       failures.push(`effect ${row.name} is running elsewhere`);
       continue;
     }
-    const resolved = handlerFor(row, input);
+    const details: AttemptDetails = {};
+    const resolved = handlerFor(row, input, details);
     const now = () => new Date(input.nowMs()).toISOString();
+    const startedAt = now();
+    const started = Date.now();
+    // The ledger row and its attempt history are settled in one batch (one transaction).
+    const settle = (
+      status: "done" | "failed",
+      outcome: AttemptOutcome,
+      options: { error?: string; keepLease?: boolean } = {},
+    ) =>
+      input.db.batch([
+        finishEffect(input.db, row.id, { status, ...options }, now()),
+        ...recordAttempt(input.db, {
+          effectId: row.id,
+          attempt,
+          at: startedAt,
+          outcome,
+          ...(options.error === undefined ? {} : { error: options.error }),
+          durationMs: Date.now() - started,
+          ...details,
+        }),
+      ]);
     if (typeof resolved === "string") {
-      await finishEffect(input.db, row.id, { status: "failed", error: resolved }, now());
+      await settle("failed", "failed", { error: resolved });
       failures.push(resolved);
       continue;
     }
@@ -89,8 +115,8 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
     } catch (error) {
       const message = `effect ${row.name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
       // A handler that timed out may still be running: its lease keeps the next attempt away.
-      const keepLease = error instanceof EffectTimeoutError;
-      await finishEffect(input.db, row.id, { status: "failed", error: message, keepLease }, now());
+      const timedOut = error instanceof EffectTimeoutError;
+      await settle("failed", timedOut ? "timeout" : "failed", { error: message, keepLease: timedOut });
       log("warn", "effect failed", {
         eventId: input.event.id,
         effect: row.name,
@@ -106,7 +132,7 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
     }
     // Outside the handler's try: if recording success fails, the row stays `running` under its
     // lease (and the message retries), instead of being marked failed and run again at once.
-    await finishEffect(input.db, row.id, { status: "done" }, now());
+    await settle("done", "done");
     log("info", "effect done", { eventId: input.event.id, effect: row.name, effectId: row.id, attempt });
   }
   if (failures.length === 0) return { done: true, ran: owed.length };

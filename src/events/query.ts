@@ -73,3 +73,53 @@ export function decodeCursor(cursor: string): { receivedAt: string; id: string }
   }
   return null;
 }
+
+/** What a bulk replay picks: events in one status, optionally of one provider and time range. */
+export interface ReplaySelection {
+  status: string;
+  provider?: string;
+  /** Inclusive lower and exclusive upper bound on `received_at`, as toISOString() text. */
+  since?: string;
+  until?: string;
+  limit: number;
+}
+
+/** The ids (oldest first) and stored payload sizes of the events a bulk replay picks. */
+export async function replayCandidates(
+  db: D1Database,
+  selection: ReplaySelection,
+): Promise<{ id: string; bytes: number }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, length(CAST(payload AS BLOB)) AS bytes
+       FROM events
+       WHERE status = ?1 AND (?2 IS NULL OR provider = ?2)
+         AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
+       ORDER BY received_at, id
+       LIMIT ?5`,
+    )
+    .bind(
+      selection.status,
+      selection.provider ?? null,
+      selection.since ?? null,
+      selection.until ?? null,
+      selection.limit,
+    )
+    .all<{ id: string; bytes: number }>();
+  return results;
+}
+
+/**
+ * Full rows of the given events that are still in `status` (one may have been replayed
+ * since it was picked). The ids travel as one JSON parameter: D1 binds at most 100.
+ */
+export async function eventsInStatus(db: D1Database, ids: readonly string[], status: string): Promise<EventRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?1)) AND status = ?2
+       ORDER BY received_at, id`,
+    )
+    .bind(JSON.stringify(ids), status)
+    .all<EventRow>();
+  return results;
+}

@@ -1,3 +1,4 @@
+import { noteAlert } from "../alerts/outbox";
 import { recordQuarantined } from "../events/store";
 import type { Delivery, ParseFailure } from "../providers/types";
 import { isUsableDedupeKey, isUsableType } from "./decode";
@@ -20,24 +21,33 @@ const MAX_REASON_LENGTH = 500;
  */
 export async function quarantine(
   db: D1Database,
-  input: { provider: string; delivery: Delivery; failure: ParseFailure; receivedAt: string },
+  input: { provider: string; delivery: Delivery; failure: ParseFailure; receivedAt: string; alert: boolean },
 ): Promise<QuarantineOutcome> {
   const { provider, delivery, failure } = input;
   const bodySha256 = await delivery.bodySha256();
   const dedupeKey = quarantineKey(failure, bodySha256);
   const id = await gatewayEventId(provider, dedupeKey);
-  const { results } = await recordQuarantined(db, {
-    id,
-    provider,
-    dedupeKey,
-    type: failure.type !== undefined && isUsableType(failure.type) ? failure.type : "unknown",
-    receivedAt: input.receivedAt,
-    bodySha256,
-    body: delivery.body,
-    contentType: delivery.headers.get("content-type")?.slice(0, 200) ?? null,
-    reason: failure.message.slice(0, MAX_REASON_LENGTH),
-    payloadJson: jsonText(delivery.body),
-  }).all<{ bodySha256: string }>();
+  const type = failure.type !== undefined && isUsableType(failure.type) ? failure.type : "unknown";
+  const reason = failure.message.slice(0, MAX_REASON_LENGTH);
+  const [kept] = await db.batch([
+    recordQuarantined(db, {
+      id,
+      provider,
+      dedupeKey,
+      type,
+      receivedAt: input.receivedAt,
+      bodySha256,
+      body: delivery.body,
+      contentType: delivery.headers.get("content-type")?.slice(0, 200) ?? null,
+      reason,
+      payloadJson: jsonText(delivery.body),
+    }),
+    // With ALERT_URL set, the operator hears of it (once per event: a retry adds no notice).
+    ...(input.alert
+      ? [noteAlert(db, { eventId: id, provider, type, status: "quarantined", reason }, Date.parse(input.receivedAt))]
+      : []),
+  ]);
+  const results = (kept?.results ?? []) as { bodySha256: string }[];
   const row = results[0];
   if (!row) return { status: "duplicate", id };
   return { status: row.bodySha256 === bodySha256 ? "quarantined" : "conflict", id };

@@ -3,6 +3,7 @@ import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { jsonError } from "../http/errors";
 import { log, warnOnce } from "../log";
+import { refusals as isolateRefusals, type RefusalAggregator } from "../monitor/rejections";
 import { getProvider } from "../providers/registry";
 import type { Delivery } from "../providers/types";
 import { readSecretList } from "../secrets";
@@ -12,6 +13,7 @@ import { enqueueEvent, gatewayEventId } from "./enqueue";
 import { type QuarantineOutcome, quarantine } from "./quarantine";
 import { readBodyWithinLimit } from "./read-body";
 import { readEvent } from "./read-event";
+import { countRefusal, isRefusal } from "./refusals";
 
 export type Clock = () => number;
 
@@ -33,14 +35,15 @@ type Env_ = { Bindings: Env };
 /**
  * `POST /webhooks/:provider`, top to bottom: route → size → verify → parse (or quarantine) →
  * dedupe → enqueue → acknowledge. Nothing is acknowledged before the queue (or, for a quarantined
- * delivery, D1) has taken it, and a delivery refused at any step changes nothing.
+ * delivery, D1) has taken it, and a delivery refused at any step leaves no trace but its count in
+ * `rejections`.
  */
-export function ingestHandler(now: Clock) {
+export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateRefusals) {
   return async (c: Context<Env_>): Promise<Response> => {
     const started = Date.now();
     const providerName = c.req.param("provider") ?? "";
     const provider = getProvider(providerName);
-    const outcome = (status: number, result: string, fields: Record<string, unknown> = {}) =>
+    const logDelivery = (status: number, result: string, fields: Record<string, unknown> = {}) =>
       log(status >= 500 ? "error" : "info", "delivery", {
         provider: provider ? provider.name : providerName.slice(0, 32),
         outcome: result,
@@ -48,6 +51,17 @@ export function ingestHandler(now: Clock) {
         latencyMs: Date.now() - started,
         ...fields,
       });
+    // Refusals are counted (src/monitor/rejections.ts), not logged one line per request.
+    const outcome = (status: number, result: string, fields: Record<string, unknown> = {}) =>
+      isRefusal(status)
+        ? countRefusal(c, refusals, now(), {
+            provider: provider?.name,
+            requested: providerName,
+            status,
+            result,
+            fields,
+          })
+        : logDelivery(status, result, fields);
 
     if (!provider) {
       outcome(404, "unknown_provider");
@@ -118,7 +132,13 @@ export function ingestHandler(now: Clock) {
       // Authentic bytes this code cannot read: kept, never applied, replayable after a fix (contract §3).
       let kept: QuarantineOutcome;
       try {
-        kept = await quarantine(c.env.DB, { provider: provider.name, delivery, failure: parsed, receivedAt });
+        kept = await quarantine(c.env.DB, {
+          provider: provider.name,
+          delivery,
+          failure: parsed,
+          receivedAt,
+          alert: config.ALERT_URL !== undefined,
+        });
       } catch (error) {
         outcome(503, "store_failed", { errorCode: "store_failed", error: String(error) });
         return jsonError(c, 503, "store_failed", "the delivery could not be stored; retry");

@@ -1,3 +1,4 @@
+import { flushAlerts } from "../alerts/outbox";
 import { getConfig } from "../config";
 import { log } from "../log";
 import { reconcileApprovals } from "./reconcile";
@@ -20,7 +21,12 @@ export async function runScheduled(controller: Pick<ScheduledController, "cron" 
       await purgeExpired(env.DB, { nowMs, eventRetentionDays: getConfig(env).EVENT_RETENTION_DAYS });
       return;
     case EVERY_FIVE_MINUTES: {
-      const results = await Promise.allSettled([reconcileApprovals(env, { nowMs }), sweepStuckEvents(env, { nowMs })]);
+      const results = await Promise.allSettled([
+        reconcileApprovals(env, { nowMs }),
+        sweepStuckEvents(env, { nowMs }),
+        // Alerts the consumer could not send (no batch since, or a refusing target) go out here.
+        flushAlerts(env, nowMs),
+      ]);
       const failures = results.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
       if (failures.length > 0) {
         log("error", "scheduled job failed", { cron: controller.cron, errors: failures.map(String) });

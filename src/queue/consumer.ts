@@ -1,3 +1,4 @@
+import { flushAlerts } from "../alerts/outbox";
 import { log } from "../log";
 import { backoffSeconds } from "./backoff";
 import { handleDeadLetter } from "./dead-letter";
@@ -13,7 +14,7 @@ export function isDeadLetterQueue(queue: string): boolean {
  * message never blocks or re-runs the rest of its batch.
  */
 export function createQueueHandler(deps: ConsumerDeps) {
-  return async (batch: MessageBatch<unknown>, env: Env, _ctx?: ExecutionContext): Promise<void> => {
+  return async (batch: MessageBatch<unknown>, env: Env, ctx?: ExecutionContext): Promise<void> => {
     const deadLetters = isDeadLetterQueue(batch.queue);
     await Promise.all(
       batch.messages.map(async (message) => {
@@ -39,5 +40,7 @@ export function createQueueHandler(deps: ConsumerDeps) {
         }
       }),
     );
+    // Sends the alerts this batch (or any before it) noted; a no-op without ALERT_URL.
+    ctx?.waitUntil(flushAlerts(env, deps.now()));
   };
 }

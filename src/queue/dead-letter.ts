@@ -1,3 +1,5 @@
+import { noteAlert } from "../alerts/outbox";
+import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { buryEffects } from "../effects/ledger";
 import { bodyIsTheEvent, deleteBlob, loadBlob, recordDeadEvent } from "../events/store";
@@ -25,6 +27,7 @@ export async function handleDeadLetter(body: unknown, env: Env, nowMs: number): 
     recordDeadEvent(db, message, payload, bodySha256, now),
     buryEffects(db, message.id, now, bodyIsTheEvent(message.id, bodySha256)),
     ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
+    ...(getConfig(env).ALERT_URL ? [noteAlert(db, { ...message, eventId: message.id, status: "dead" }, nowMs)] : []),
   ]);
   log("error", "event dead-lettered", { id: message.id, provider: message.provider, type: message.type });
 }

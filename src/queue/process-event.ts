@@ -1,5 +1,6 @@
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
+import { noteNextRetry } from "../effects/attempts";
 import { FORWARD_EFFECT } from "../effects/forward";
 import { reviveEffects, scheduleEffect } from "../effects/ledger";
 import type { EffectRegistry } from "../effects/registry";
@@ -157,7 +158,9 @@ export async function processEventMessage(
     return { kind: "ack", note: "processed" };
   }
   await setEventOutcome(db, message.id, { status: "retrying", lastError: result.error }, now);
-  return { kind: "retry", delaySeconds: backoffSeconds(attempts, result.retryAfterSeconds), error: result.error };
+  const delaySeconds = backoffSeconds(attempts, result.retryAfterSeconds);
+  await noteNextRetry(db, message.id, deps.now() + delaySeconds * 1000);
+  return { kind: "retry", delaySeconds, error: result.error };
 }
 
 /** A body other than the event's under its key: counted on the event, never applied. */

@@ -74,7 +74,7 @@ export async function consume(bodies: unknown[], options: ConsumeOptions = {}) {
     registry: options.registry ?? new EffectRegistry(),
     now: () => options.nowMs ?? NOW_MS,
   });
-  await handler(batch, options.env ?? env);
+  await handler(batch, options.env ?? env, ctx);
   const result = await getQueueResult(batch, ctx);
   const retried = new Map(result.retryMessages.map((m) => [m.msgId, delays.get(m.msgId)]));
   return {

@@ -1,5 +1,6 @@
 // A real HTTP server on 127.0.0.1 standing in for a forwarding destination. The path picks
-// its answer: /ok, /fail (500), /throttle?after=N (429, Retry-After: N), /hang (never answers).
+// its answer: /ok, /fail (500), /throttle?after=N (429, Retry-After: N), /hang (never answers),
+// /big (502 with a 10 KB body of two-byte characters).
 import { createServer, type Server } from "node:http";
 
 export interface ReceivedRequest {
@@ -23,6 +24,8 @@ export async function startForwardSink(): Promise<{ url: string; close: () => Pr
       const mode = (req.url ?? "").split("/")[1]?.split("?")[0];
       if (mode === "hang") return;
       if (mode === "fail") res.writeHead(500).end("boom");
+      else if (mode === "big")
+        res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(`a${"é".repeat(5000)}`);
       else if (mode === "throttle") {
         const after = new URL(req.url ?? "/", "http://sink").searchParams.get("after") ?? "7";
         res.writeHead(429, { "retry-after": after }).end("slow down");

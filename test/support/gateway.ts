@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { type AppOptions, createApp } from "../../src/app";
+import { RefusalAggregator } from "../../src/monitor/rejections";
 import { type ProviderName, signedHeaders } from "./sign";
 
 export const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -14,18 +15,34 @@ export function recordingEnv(overrides: Partial<Env> = {}) {
       sent.push(message);
       return env.EVENTS_QUEUE.send(message, options);
     },
-    sendBatch: (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) =>
-      env.EVENTS_QUEUE.sendBatch(messages, options),
+    sendBatch: async (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) => {
+      const list = [...messages];
+      sent.push(...list.map((message) => message.body));
+      return env.EVENTS_QUEUE.sendBatch(list, options);
+    },
     metrics: () => env.EVENTS_QUEUE.metrics(),
   } as unknown as Queue;
   return { env: { ...env, EVENTS_QUEUE: queue, ...overrides } as Env, sent };
 }
 
+// Flushes as soon as it is due instead of on a timer, so waiting on a request's
+// waitUntil never means waiting out the flush interval.
+const testRefusals = new RefusalAggregator({ sleep: async () => {} });
+
 export async function callGateway(
   request: Request,
-  options: { env?: Env; nowMs?: number; nuvouchClient?: AppOptions["nuvouchClient"] } = {},
+  options: {
+    env?: Env;
+    nowMs?: number;
+    nuvouchClient?: AppOptions["nuvouchClient"];
+    refusals?: RefusalAggregator;
+  } = {},
 ): Promise<Response> {
-  const app = createApp({ now: () => options.nowMs ?? NOW_MS, nuvouchClient: options.nuvouchClient });
+  const app = createApp({
+    now: () => options.nowMs ?? NOW_MS,
+    nuvouchClient: options.nuvouchClient,
+    refusals: options.refusals ?? testRefusals,
+  });
   const ctx = createExecutionContext();
   const response = await app.fetch(request, options.env ?? env, ctx);
   await waitOnExecutionContext(ctx);

@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { log } from "../log";
+import { zodValidate } from "./validate";
+
+// The operator action log (`audit_log`): every replay, single or bulk, with what it matched.
+
+export type AuditAction = "replay" | "bulk_replay";
+
+export interface AuditEntry {
+  action: AuditAction;
+  /** The event id of a single replay; a description of a bulk replay's selection. */
+  target: string;
+  count: number;
+  filters?: Record<string, unknown>;
+}
+
+/**
+ * Records an action that has already happened (its replays are queued): a failure to record
+ * it is logged, never answered as an error that would invite the operator to do it twice.
+ */
+export async function audit(db: D1Database, entry: AuditEntry, nowMs: number): Promise<void> {
+  try {
+    await db
+      .prepare("INSERT INTO audit_log (at, action, target, count, filters) VALUES (?, ?, ?, ?, ?)")
+      .bind(
+        new Date(nowMs).toISOString(),
+        entry.action,
+        entry.target,
+        entry.count,
+        entry.filters === undefined ? null : JSON.stringify(entry.filters),
+      )
+      .run();
+  } catch (error) {
+    log("error", "operator action not audited", { ...entry, error: String(error) });
+  }
+}
+
+interface AuditRow {
+  at: string;
+  action: AuditAction;
+  target: string;
+  count: number;
+  filters: string | null;
+}
+
+/** Newest first: ids only grow, while two actions may share a millisecond. */
+export async function listAudit(db: D1Database, limit: number) {
+  const { results } = await db
+    .prepare("SELECT at, action, target, count, filters FROM audit_log ORDER BY id DESC LIMIT ?")
+    .bind(limit)
+    .all<AuditRow>();
+  return results.map((row) => ({
+    at: row.at,
+    action: row.action,
+    target: row.target,
+    count: row.count,
+    ...(row.filters === null ? {} : { filters: JSON.parse(row.filters) as Record<string, unknown> }),
+  }));
+}
+
+const AuditQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d+$/, "a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(200))
+    .optional()
+    .default(50),
+});
+
+/** `GET /api/audit?limit=` → `{"actions":[{at,action,target,count,filters?}]}`, newest first. */
+export function auditApi() {
+  const api = new Hono<{ Bindings: Env }>();
+  api.get("/", zodValidate("query", AuditQuery), async (c) =>
+    c.json({ actions: await listAudit(c.env.DB, c.req.valid("query").limit) }),
+  );
+  return api;
+}

@@ -1,0 +1,114 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { eventsInStatus, type ReplaySelection, replayCandidates } from "../events/query";
+import { jsonError } from "../http/errors";
+import { log } from "../log";
+import { providerNames } from "../providers/registry";
+import { audit } from "./audit";
+import { MAX_SEND_BATCH_MESSAGES, ReplayEnqueueError, replayEvents } from "./replay";
+import { zodValidate } from "./validate";
+
+const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
+
+export const MAX_BULK_REPLAY = 1000;
+
+const BulkReplayBody = z
+  .strictObject({
+    status: z.enum(["dead", "quarantined"]),
+    provider: z.enum(providerNames as [string, ...string[]]).optional(),
+    since: instant.optional(),
+    until: instant.optional(),
+    limit: z.number().int().min(1).max(MAX_BULK_REPLAY).optional().default(100),
+  })
+  .refine((body) => body.since === undefined || body.until === undefined || body.since < body.until, {
+    message: "since must be before until",
+    path: ["since"],
+  });
+
+// Rows are loaded a page at a time, so a page of large payloads cannot exhaust the isolate's
+// memory: at most 100 events and about 4 MB of stored payload (one larger event alone).
+const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+
+function pages(candidates: { id: string; bytes: number }[]): string[][] {
+  const result: string[][] = [];
+  let page: string[] = [];
+  let bytes = 0;
+  for (const candidate of candidates) {
+    if (page.length > 0 && (page.length === MAX_SEND_BATCH_MESSAGES || bytes + candidate.bytes > MAX_PAGE_BYTES)) {
+      result.push(page);
+      page = [];
+      bytes = 0;
+    }
+    page.push(candidate.id);
+    bytes += candidate.bytes;
+  }
+  if (page.length > 0) result.push(page);
+  return result;
+}
+
+function describeSelection(selection: ReplaySelection): string {
+  return [
+    `${selection.status} events`,
+    selection.provider ? `of ${selection.provider}` : "",
+    selection.since ? `received from ${selection.since}` : "",
+    selection.until ? `until ${selection.until}` : "",
+    `(oldest ${selection.limit})`,
+  ]
+    .filter((part) => part !== "")
+    .join(" ");
+}
+
+/**
+ * `POST /api/events/replay {status, provider?, since?, until?, limit?}` → 202 `{"replayed":n}`:
+ * the oldest `limit` matching events replayed a page at a time, the action audited. The
+ * consumer's effects ledger keeps their effects at most once, as for a single replay.
+ */
+export function bulkReplayApi(options: { now: () => number }) {
+  const api = new Hono<{ Bindings: Env }>();
+  api.post("/", zodValidate("json", BulkReplayBody), async (c) => {
+    const body = c.req.valid("json");
+    const selection: ReplaySelection = {
+      status: body.status,
+      limit: body.limit,
+      ...(body.provider === undefined ? {} : { provider: body.provider }),
+      ...(body.since === undefined ? {} : { since: body.since }),
+      ...(body.until === undefined ? {} : { until: body.until }),
+    };
+    const db = c.env.DB;
+    let replayed = 0;
+    let failure: unknown;
+    for (const ids of pages(await replayCandidates(db, selection))) {
+      try {
+        replayed += (await replayEvents(c.env, await eventsInStatus(db, ids, selection.status), options.now()))
+          .replayed;
+      } catch (error) {
+        if (error instanceof ReplayEnqueueError) replayed += error.replayed;
+        failure = error;
+        break;
+      }
+    }
+    // Recorded even when nothing matched, or when the queue stopped it part way: the
+    // operator did act, and the count says how far it got.
+    await audit(
+      db,
+      {
+        action: "bulk_replay",
+        target: describeSelection(selection),
+        count: replayed,
+        filters: { ...selection },
+      },
+      options.now(),
+    );
+    if (failure instanceof ReplayEnqueueError) {
+      log("error", "bulk replay stopped by the queue", { replayed, error: String(failure) });
+      return jsonError(c, 503, "enqueue_failed", `${replayed} events were queued before the queue refused`, {
+        replayed,
+      });
+    }
+    if (failure !== undefined) throw failure;
+    log("info", "bulk replay queued", { replayed, ...selection });
+    return c.json({ replayed }, 202);
+  });
+
+  return api;
+}
