@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
+import { unstable_readConfig } from "wrangler";
 import type { FakeAccount } from "./fake-wrangler.ts";
 import { isIgnoredOrOutsideGit } from "./secrets.ts";
 import { readTarget, type Target } from "./target.ts";
@@ -268,13 +269,30 @@ describe("environments", () => {
     const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
     assert.doesNotMatch(toml, /^\s*(id|database_id|preview_id|preview_database_id)\s*=/m);
     assert.doesNotMatch(toml, /REPLACE_WITH/);
-    for (const key of ["worker", "queues", "database", "kvNamespaces"] as const) {
-      const a = JSON.stringify(key === "database" ? staging.database.name : staging[key]);
-      const b = JSON.stringify(key === "database" ? production.database.name : production[key]);
-      if (key !== "kvNamespaces") assert.notEqual(a, b, key);
-    }
+    const read = (env?: string) =>
+      unstable_readConfig({ config: join(ROOT, "wrangler.toml"), env }, { hideWarnings: true });
+    const [prod, stage] = [read(), read("staging")];
+    assert.notEqual(prod.name, stage.name);
+    assert.notEqual(production.database.name, staging.database.name);
     assert.ok(staging.queues.every((queue) => !production.queues.includes(queue)));
-    assert.deepEqual(staging.database.migrations, production.database.migrations);
+    // Wrangler does not inherit vars or bindings into an environment: staging repeats them.
+    assert.deepEqual(stage.vars, prod.vars);
+    assert.deepEqual(stage.triggers, prod.triggers);
+    assert.deepEqual(prod.triggers.crons, ["*/5 * * * *", "17 3 * * *"]);
+    assert.deepEqual(
+      stage.kv_namespaces.map((kv: { binding: string }) => kv.binding),
+      prod.kv_namespaces.map((kv: { binding: string }) => kv.binding),
+    );
+    const settings = (config: typeof prod) =>
+      (config.queues.consumers as { queue: string; dead_letter_queue?: string }[]).map(
+        ({ queue, dead_letter_queue, ...rest }) => ({
+          ...rest,
+          // src/queue/consumer.ts knows the dead-letter queue by its "-dlq" suffix.
+          dlq: dead_letter_queue === undefined ? queue.endsWith("-dlq") : dead_letter_queue === `${queue}-dlq`,
+        }),
+      );
+    assert.deepEqual(settings(stage), settings(prod));
+    assert.ok(settings(prod).every((consumer) => consumer.dlq));
   });
 });
 
