@@ -138,9 +138,12 @@ function startFakeGateway(secrets: Record<ProviderName, string[]>) {
   };
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -461,5 +464,57 @@ describe("cli: against a stand-in gateway", () => {
     assert.ok(resends > 0, "the seed should produce some re-sends");
     assert.equal(statuses(stdout).filter((s) => s === "200").length, resends);
     assert.match(stdout, new RegExp(`${resends} re-sent byte-identical, ${resends} answered "duplicate"`));
+  });
+});
+
+describe("cli: a deployed gateway (GATEWAY_URL, --secrets-file)", () => {
+  // A staging gateway holds its own secrets, not the dev ones of .dev.vars.
+  const staging = { nova: ["staging_nova_secret"], nuvei: ["staging_nuvei_secret"], nuvouch: ["staging_nuvouch"] };
+  const gateway = startFakeGateway(staging);
+  const dir = mkdtempSync(join(tmpdir(), "simulator-staging-"));
+  const secretsFile = join(dir, ".secrets.staging.json");
+  let url = "";
+  before(async () => {
+    url = await gateway.listen();
+    writeFileSync(
+      secretsFile,
+      JSON.stringify({
+        NOVA_WEBHOOK_SECRET: "staging_nova_secret",
+        NUVEI_WEBHOOK_SECRET: "staging_nuvei_secret",
+        NUVOUCH_CALLBACK_SECRET: "staging_nuvouch",
+        ADMIN_API_TOKEN: "not-a-signing-secret",
+      }),
+    );
+  });
+  after(async () => {
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sends to GATEWAY_URL when no --url is given, signing with the JSON secrets file", async () => {
+    for (const [provider, event] of [
+      ["nova", "payment.succeeded"],
+      ["nuvei", "approved"],
+      ["nuvouch", "approval.approved"],
+    ]) {
+      const run = await runCli([provider as string, event as string, "--secrets-file", secretsFile], {
+        GATEWAY_URL: url,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(statuses(run.stdout), ["202"], run.stdout);
+    }
+  });
+
+  it("with the dev secrets instead, the deployed gateway refuses the signature", async () => {
+    const run = await runCli(["nova", "payment.succeeded"], { GATEWAY_URL: url });
+    assert.deepEqual(statuses(run.stdout), ["401"], run.stdout);
+  });
+
+  it("a missing secrets file is a one-line usage error", async () => {
+    const run = await runCli(["nova", "payment.succeeded", "--secrets-file", join(dir, "absent.json")], {
+      GATEWAY_URL: url,
+    });
+    assert.equal(run.code, 2);
+    assert.equal(run.stderr, `no secrets file ${join(dir, "absent.json")}\n`);
   });
 });
