@@ -1,5 +1,5 @@
 // `npm run simulate -- <provider> <event> [options]` or `npm run simulate -- scenario <name>`:
-// builds provider deliveries, signs them per contract §2 with the local dev secrets and
+// builds provider deliveries, signs them per docs/contract.md §2 with the local dev secrets and
 // POSTs them to a running gateway, one output line per response and a summary at the end.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";

@@ -1,11 +1,11 @@
-// Signing exactly as contract §2 describes it, with node:crypto, so the simulator never
+// Signing exactly as docs/contract.md §2 describes it, with node:crypto, so the simulator never
 // borrows the gateway's own WebCrypto code: a shared bug could not hide on both sides.
 import { createHash, createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderName } from "./payloads.ts";
 
-/** The Worker binding that holds each provider's comma-separated secrets (contract §1). */
+/** The Worker binding that holds each provider's comma-separated secrets (docs/contract.md §1). */
 export const SECRET_BINDINGS: Record<ProviderName, string> = {
   nova: "NOVA_WEBHOOK_SECRET",
   nuvei: "NUVEI_WEBHOOK_SECRET",

@@ -1,4 +1,4 @@
-// `npm run test:simulator`. The verifier below is written again from contract §2, not
+// `npm run test:simulator`. The verifier below is written again from docs/contract.md §2, not
 // imported from the simulator or the gateway, so a signing bug cannot hide on both sides.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -26,7 +26,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const CLI = join(import.meta.dirname, "cli.ts");
 const TOLERANCE = 300;
 
-// ─── contract §2, reimplemented ──────────────────────────────────────────────────────
+// ─── docs/contract.md §2, reimplemented ──────────────────────────────────────────────
 
 type Verdict = "ok" | "signature_missing" | "signature_invalid" | "timestamp_out_of_tolerance";
 
@@ -70,7 +70,7 @@ function verifyNuvei(t: string | undefined, digest: string | undefined, body: Bu
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
-// ─── a stand-in gateway: contract §2 and §3, nothing else ────────────────────────────
+// ─── a stand-in gateway: docs/contract.md §2 and §3, nothing else ────────────────────────────
 
 interface Received {
   provider: string;

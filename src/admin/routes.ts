@@ -27,7 +27,7 @@ const ListQuery = z.object({
   cursor: z.string().max(1024).optional(),
 });
 
-/** The operator API (contract §7), mounted at `/api`; every route needs the bearer token. */
+/** The operator API (docs/contract.md §7), mounted at `/api`; every route needs the bearer token. */
 export function adminApi(options: NuvouchRouteOptions) {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", requireAdminToken);

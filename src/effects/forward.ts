@@ -18,7 +18,7 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
 }
 
 /**
- * POSTs the normalized event (contract §6), signed per Standard Webhooks. The event id is
+ * POSTs the normalized event (docs/contract.md §6), signed per Standard Webhooks. The event id is
  * the `webhook-id` on every attempt, so the receiver can dedupe our retries.
  */
 export async function forwardEvent(

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// The Nuvouch integrator API as contract §8 assumes it. The request schemas are the ones
+// The Nuvouch integrator API as docs/contract.md §8 assumes it. The request schemas are the ones
 // this gateway's own /api/nuvouch routes validate with: one source of truth.
 
 const Id = z.string().trim().min(1).max(256);
