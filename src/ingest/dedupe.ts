@@ -18,8 +18,9 @@ export function dedupeKvKey(provider: string, dedupeKey: string): string {
 }
 
 /**
- * `DEDUPE_MODE=kv`: a KV read and a KV write per accepted delivery. Global within KV's
- * ~60 s propagation, and the dearest part of the bill ($5 per million writes).
+ * `DEDUPE_MODE=kv` (the default, as the design card says): a KV read and a KV write per
+ * accepted delivery. Global within KV's ~60 s propagation, and the dearest part of the bill
+ * ($5 per million writes).
  */
 export function kvFastPath(kv: KVNamespace, ttlSeconds: number): DedupeFastPath {
   return {
@@ -30,7 +31,7 @@ export function kvFastPath(kv: KVNamespace, ttlSeconds: number): DedupeFastPath 
 }
 
 /**
- * `DEDUPE_MODE=edge` (the default): the data centre's Cache API remembers what it accepted
+ * `DEDUPE_MODE=edge` (opt-in, the cheaper one): the data centre's Cache API remembers what it accepted
  * (free, catches a quick re-send, which comes through the same data centre), and a D1
  * primary-key read finds any event the consumer already recorded, in whatever status (a row read costs a
  * thousandth of a KV read, and D1 is consistent where KV lags). No KV operation at all.
