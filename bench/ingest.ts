@@ -556,7 +556,7 @@ async function main(): Promise<void> {
     await sleep(500);
   }
 
-  // 4. Smoke checks: each path answers what the contract says, or the numbers mean nothing.
+  // 4. Smoke checks: each path answers what docs/contract.md says, or the numbers mean nothing.
   const runTag = randomBytes(4).toString("hex");
   const now = () => Math.floor(Date.now() / 1000);
   const probe = novaBody(`evt_bench_${runTag}_probe`);

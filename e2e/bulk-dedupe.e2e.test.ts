@@ -73,7 +73,7 @@ function buildDeliveries(random: () => number): Delivery[] {
     const story = newStory({ transactionId, merchantTransactionId: `order_bulk_${run}_${i}` });
     for (const status of ["pending", "update", "approved"]) {
       const payload = buildPayload("nuvei", status, story);
-      // Every tenth transaction's final webhook comes as name-value pairs (contract §4).
+      // Every tenth transaction's final webhook comes as name-value pairs (docs/contract.md §4).
       const form = status === "approved" && i % 10 === 0;
       distinct.push({
         provider: "nuvei",
@@ -212,7 +212,7 @@ describe("bulk dedupe under wrangler dev", () => {
     });
     assert.deepEqual(problems.slice(0, 5), [], `${problems.length} approval events with unexpected effects`);
 
-    // A sample through the approval record as well (contract §7).
+    // A sample through the approval record as well (docs/contract.md §7).
     for (const delivery of approvals.slice(0, 10)) {
       const { externalRequestId, name } = delivery.effect as { externalRequestId: string; name: string };
       const { status, body } = await adminGet<{ status: string; effect: unknown }>(

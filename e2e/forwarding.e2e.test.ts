@@ -1,4 +1,4 @@
-// Forwarding (contract §6) end to end: the gateway under `wrangler dev` POSTs each processed
+// Forwarding (docs/contract.md §6) end to end: the gateway under `wrangler dev` POSTs each processed
 // event to a local sink, signed per Standard Webhooks with the event id as `webhook-id`,
 // and a retry after a failed attempt carries the same id.
 import assert from "node:assert/strict";

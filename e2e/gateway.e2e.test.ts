@@ -1,6 +1,8 @@
 // End to end against a real `wrangler dev`: signed deliveries in, state out through the
 // operator API, with the real queue consumer in between.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildPayload, newStory, type ProviderName } from "../scripts/simulator/payloads.ts";
 import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
@@ -8,7 +10,8 @@ import { adminGet, getEvent, processedEvent, sendSigned } from "./support/operat
 
 let gateway: DevGateway;
 before(async () => {
-  gateway = await startDevGateway();
+  // The opt-in edge dedupe (Cache API + D1 read); every other e2e file runs the default, kv.
+  gateway = await startDevGateway({ vars: { DEDUPE_MODE: "edge" } });
 });
 after(async () => {
   await gateway?.stop();
@@ -17,7 +20,7 @@ after(async () => {
 const send = (provider: ProviderName, body: string, secret?: string) =>
   sendSigned(gateway, provider, body, "application/json", secret);
 
-describe("the gateway under wrangler dev", () => {
+describe("the gateway under wrangler dev, DEDUPE_MODE=edge", () => {
   it("answers /healthz", async () => {
     assert.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
   });
@@ -76,5 +79,20 @@ describe("the gateway under wrangler dev", () => {
       assert.equal(event.effects.length, 1, JSON.stringify(event.effects));
       assert.equal(event.effects[0]?.status, "done");
     }
+  });
+
+  it("edge mode writes no dedupe key to KV", () => {
+    // Runs after the deliveries above; the local KV store is the gateway's own (--persist-to).
+    const listed = spawnSync(
+      resolve(import.meta.dirname, "../node_modules/.bin/wrangler"),
+      ["kv", "key", "list", "--binding", "DEDUPE_KV", "--local", "--persist-to", gateway.persistDir],
+      {
+        cwd: resolve(import.meta.dirname, ".."),
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      },
+    );
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout), []);
   });
 });

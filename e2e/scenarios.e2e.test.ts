@@ -1,5 +1,5 @@
 // The simulator's scenarios, sent by the simulator CLI itself to a real `wrangler dev`, and
-// the state they leave read back through the operator API (contract §5 and §7).
+// the state they leave read back through the operator API (docs/contract.md §5 and §7).
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { resolve } from "node:path";

@@ -25,12 +25,13 @@ const ConfigSchema = z.object({
   MAX_BODY_BYTES: optionalInt(1024 * 1024, 1),
   // KV's minimum TTL is 60 s; the default outlives Nova's 24 h retry window with margin.
   DEDUPE_TTL_SECONDS: optionalInt(72 * 3600, 60),
-  // How ingest recognises a retry before queueing it: "edge" (Cache API + D1 read, no KV
-  // cost) or "kv" (a KV read and write per delivery). See src/ingest/dedupe.ts.
+  // How ingest recognises a retry before queueing it: "kv" (the default, as the design card
+  // says: a KV read and write per delivery) or "edge" (Cache API + D1 read, no KV cost, opt-in).
+  // See src/ingest/dedupe.ts.
   DEDUPE_MODE: z
     .string()
     .optional()
-    .transform((value) => value?.trim() || "edge")
+    .transform((value) => value?.trim() || "kv")
     .pipe(z.enum(["edge", "kv"])),
   // Both stay well under the effect lease (2 min, src/effects/ledger.ts), so a lease outlives
   // any attempt that is still running.

@@ -44,8 +44,8 @@ describe("accepted deliveries", () => {
         receivedAt: "2026-11-23T12:00:00.000Z",
       }),
     ]);
-    // The default (edge) fast path spends no KV operation.
-    expect(await env.DEDUPE_KV.get(dedupeKvKey(provider, dedupeKey))).toBeNull();
+    // The default (kv) fast path marks the accepted key in KV.
+    expect(await env.DEDUPE_KV.get(dedupeKvKey(provider, dedupeKey))).toBe(answer.id);
   });
 
   it("DEDUPE_MODE=kv marks each accepted delivery in KV and answers its retry from there", async () => {
@@ -58,10 +58,10 @@ describe("accepted deliveries", () => {
     expect(sent).toHaveLength(1);
   });
 
-  it("answers a retry of an event the consumer already recorded as a duplicate, with no cache entry", async () => {
+  it("edge mode: answers a retry of an event the consumer already recorded as a duplicate, with no cache entry", async () => {
     const payload = novaEvent();
     await consume([await messageFor("nova", payload)]);
-    const { env: testEnv, sent } = recordingEnv();
+    const { env: testEnv, sent } = recordingEnv({ DEDUPE_MODE: "edge" } as Partial<Env>);
     const retry = await deliver("nova", payload, { env: testEnv });
     expect(retry.status).toBe(200);
     expect(await retry.json()).toMatchObject({ status: "duplicate" });
@@ -100,10 +100,10 @@ describe("accepted deliveries", () => {
     expect(sent).toHaveLength(1);
   });
 
-  it("answers a retry of a dead-lettered event as a duplicate too", async () => {
+  it("edge mode: answers a retry of a dead-lettered event as a duplicate too", async () => {
     const payload = novaEvent();
     await consume([await messageFor("nova", payload)], { queue: "webhook-events-dlq" });
-    const { env: testEnv, sent } = recordingEnv();
+    const { env: testEnv, sent } = recordingEnv({ DEDUPE_MODE: "edge" } as Partial<Env>);
     const retry = await deliver("nova", payload, { env: testEnv });
     expect(retry.status).toBe(200);
     expect(sent).toEqual([]);
@@ -306,7 +306,7 @@ describe("faults", () => {
       },
     };
     const brokenDb = { ...unavailable, withSession: () => unavailable } as unknown as D1Database;
-    const { env: testEnv, sent } = recordingEnv({ DB: brokenDb });
+    const { env: testEnv, sent } = recordingEnv({ DB: brokenDb, DEDUPE_MODE: "edge" } as Partial<Env>);
     expect((await deliver("nova", novaEvent(), { env: testEnv })).status).toBe(202);
     expect(sent).toHaveLength(1);
   });

@@ -6,7 +6,7 @@ import { nuvouchApprovalEvent, nuvouchConnectionEvent } from "./support/payloads
 import { TEST_SECRETS } from "./support/secrets";
 
 // The integrator's whole loop through the real worker, against the fake Nuvouch API that
-// test/support/global-setup.ts serves on 127.0.0.1 (contract §8).
+// test/support/global-setup.ts serves on 127.0.0.1 (docs/contract.md §8).
 
 const FAKE = env.NUVOUCH_API_BASE_URL;
 const auth = { authorization: `Bearer ${TEST_SECRETS.ADMIN_API_TOKEN}`, "content-type": "application/json" };

@@ -3,6 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { blobBytes } from "../src/admin/replay";
+import { dedupeKvKey } from "../src/ingest/dedupe";
 import { gatewayEventId } from "../src/ingest/enqueue";
 import { consume, countingRegistry, eventRow } from "./support/consumer";
 import { callGateway, deliver, NOW_MS, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
@@ -104,6 +105,8 @@ describe("a verified body that does not parse is quarantined, not refused", () =
     const broken = bytes('{"eventId":"evt_q_retry","type":"a b"}');
     const first = await deliverBytes("nova", broken);
     expect(first.answer.status).toBe("quarantined");
+    // Marked like any accepted delivery, so the fast path answers its retries.
+    expect(await env.DEDUPE_KV.get(dedupeKvKey("nova", "evt_q_retry"))).toBe(first.answer.id);
     const retry = await deliverBytes("nova", broken);
     expect(retry.response.status).toBe(200);
     expect(retry.answer).toEqual({ status: "duplicate", id: first.answer.id });
@@ -199,9 +202,14 @@ describe("the operator sees and replays quarantined deliveries", () => {
     await consume(sent, { registry });
     expect(runs).toHaveLength(1);
     expect(await eventRow(id)).toMatchObject({ status: "processed", last_error: null, raw_body: null });
-    // The provider's own retry of those bytes is now a plain duplicate.
-    const retry = await deliver("nuvouch", body);
-    expect(await retry.json()).toEqual({ status: "duplicate", id });
+    // The provider's own retry of those bytes is now a plain duplicate: the edge path's D1 read says so
+    // at the door; the default KV path, which never saw this key, queues it and the consumer drops it.
+    const edge = recordingEnv({ DEDUPE_MODE: "edge" } as Partial<Env>);
+    expect(await (await deliver("nuvouch", body, { env: edge.env })).json()).toEqual({ status: "duplicate", id });
+    const kv = recordingEnv();
+    expect((await deliver("nuvouch", body, { env: kv.env })).status).toBe(202);
+    await consume(kv.sent, { registry });
+    expect(runs).toHaveLength(1);
   });
 
   it("a quarantined Nuvei body needs no consumer: it never touches transaction state", async () => {

@@ -1,5 +1,5 @@
 // Small helpers the end-to-end tests share: signed deliveries in, operator API out
-// (contract §7), and a bounded-concurrency loop so no test floods a 2-core runner.
+// (docs/contract.md §7), and a bounded-concurrency loop so no test floods a 2-core runner.
 import type { ProviderName } from "../../scripts/simulator/payloads.ts";
 import { SECRET_BINDINGS, signatureHeaders } from "../../scripts/simulator/sign.ts";
 import { type DevGateway, eventually } from "./dev-gateway.ts";
@@ -109,7 +109,7 @@ export async function listAllEvents(
   throw new Error(`GET /api/events did not end within ${maxPages} pages`);
 }
 
-/** Signs `body` as `provider` would (contract §2), at send time, and POSTs it. */
+/** Signs `body` as `provider` would (docs/contract.md §2), at send time, and POSTs it. */
 export async function sendSigned(
   gateway: DevGateway,
   provider: ProviderName,

@@ -1,4 +1,4 @@
-// A fake of the Nuvouch integrator API (contract §8) on node:http, for tests and for
+// A fake of the Nuvouch integrator API (docs/contract.md §8) on node:http, for tests and for
 // running the whole Nuvouch loop offline. It can be told to misbehave (429, 500, a slow
 // answer, a body of your choosing), decide an approval with or without a callback (a
 // missed callback, for reconciliation), and, like the real Nuvouch, send signed callbacks

@@ -1,5 +1,5 @@
 // `npm run simulate -- <provider> <event> [options]` or `npm run simulate -- scenario <name>`:
-// builds provider deliveries, signs them per contract §2 with the local dev secrets and
+// builds provider deliveries, signs them per docs/contract.md §2 with the local dev secrets and
 // POSTs them to a running gateway, one output line per response and a summary at the end.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -51,6 +51,7 @@ const FIELD_FLAGS = {
 
 const OPTIONS = {
   url: { type: "string" },
+  "secrets-file": { type: "string" },
   repeat: { type: "string" },
   concurrency: { type: "string" },
   shuffle: { type: "boolean" },
@@ -90,7 +91,9 @@ ${events}
 scenarios: ${listScenarios().join(", ") || "(none)"}
 
 options:
-  --url URL                 gateway base URL (default ${DEFAULT_URL})
+  --url URL                 gateway base URL (default $GATEWAY_URL, else ${DEFAULT_URL})
+  --secrets-file PATH       sign with these secrets (dotenv or JSON, e.g. .secrets.staging.json)
+                            instead of .dev.vars
   --repeat N                send N independent stories, side by side (default 1)
   --concurrency N           requests in flight at once (default 1)
   --shuffle                 send in random order
@@ -625,9 +628,15 @@ async function main(argv: string[]): Promise<number> {
       tamper: flags.tamper ?? false,
     },
   };
-  const baseUrl = parseBaseUrl(flags.url ?? DEFAULT_URL);
+  const target = flags.url ?? process.env.GATEWAY_URL ?? DEFAULT_URL;
+  const baseUrl = parseBaseUrl(target);
 
-  const secrets = loadSecrets(PROJECT_ROOT);
+  let secrets: LoadedSecrets;
+  try {
+    secrets = loadSecrets(PROJECT_ROOT, flags["secrets-file"]);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const batches = plan(scenario, baseDir, settings);
   for (const provider of new Set(
     batches.flatMap((b) => b.deliveries.filter((d) => !d.wrongSecret).map((d) => d.provider)),
@@ -656,7 +665,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof GatewayDown) {
-      console.error(`no gateway at ${flags.url ?? DEFAULT_URL}: start it with \`npm run dev\``);
+      console.error(`no gateway at ${target}: start it with \`npm run dev\``);
       return 1;
     }
     throw error;

@@ -1,11 +1,11 @@
-// Signing exactly as contract §2 describes it, with node:crypto, so the simulator never
+// Signing exactly as docs/contract.md §2 describes it, with node:crypto, so the simulator never
 // borrows the gateway's own WebCrypto code: a shared bug could not hide on both sides.
 import { createHash, createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderName } from "./payloads.ts";
 
-/** The Worker binding that holds each provider's comma-separated secrets (contract §1). */
+/** The Worker binding that holds each provider's comma-separated secrets (docs/contract.md §1). */
 export const SECRET_BINDINGS: Record<ProviderName, string> = {
   nova: "NOVA_WEBHOOK_SECRET",
   nuvei: "NUVEI_WEBHOOK_SECRET",
@@ -61,15 +61,20 @@ export interface LoadedSecrets {
 }
 
 /**
- * The secrets the local gateway verifies with: `.dev.vars`, or `.dev.vars.example` before
- * the first `npm run dev` has copied it.
+ * The secrets the gateway verifies with: `.dev.vars`, or `.dev.vars.example` before the first
+ * `npm run dev` has copied it; or `secretsFile` (dotenv, or JSON such as a deployed
+ * environment's `.secrets.<env>.json`) when given.
  */
-export function loadSecrets(projectRoot: string): LoadedSecrets {
-  const candidates = [".dev.vars", ".dev.vars.example"].map((name) => join(projectRoot, name));
+export function loadSecrets(projectRoot: string, secretsFile?: string): LoadedSecrets {
+  const candidates = secretsFile
+    ? [secretsFile]
+    : [".dev.vars", ".dev.vars.example"].map((name) => join(projectRoot, name));
   const file = candidates.find((path) => existsSync(path));
-  const vars = file ? parseDevVars(readFileSync(file, "utf8")) : {};
+  if (secretsFile && !file) throw new Error(`no secrets file ${secretsFile}`);
+  const text = file ? readFileSync(file, "utf8") : "";
+  const vars: Record<string, unknown> = file?.endsWith(".json") ? JSON.parse(text) : parseDevVars(text);
   const list = (binding: string) =>
-    (vars[binding] ?? "")
+    String(vars[binding] ?? "")
       .split(",")
       .map((secret) => secret.trim())
       .filter((secret) => secret !== "");

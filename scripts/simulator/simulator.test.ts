@@ -1,4 +1,4 @@
-// `npm run test:simulator`. The verifier below is written again from contract §2, not
+// `npm run test:simulator`. The verifier below is written again from docs/contract.md §2, not
 // imported from the simulator or the gateway, so a signing bug cannot hide on both sides.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -26,7 +26,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const CLI = join(import.meta.dirname, "cli.ts");
 const TOLERANCE = 300;
 
-// ─── contract §2, reimplemented ──────────────────────────────────────────────────────
+// ─── docs/contract.md §2, reimplemented ──────────────────────────────────────────────
 
 type Verdict = "ok" | "signature_missing" | "signature_invalid" | "timestamp_out_of_tolerance";
 
@@ -70,7 +70,7 @@ function verifyNuvei(t: string | undefined, digest: string | undefined, body: Bu
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
-// ─── a stand-in gateway: contract §2 and §3, nothing else ────────────────────────────
+// ─── a stand-in gateway: docs/contract.md §2 and §3, nothing else ────────────────────────────
 
 interface Received {
   provider: string;
@@ -138,9 +138,12 @@ function startFakeGateway(secrets: Record<ProviderName, string[]>) {
   };
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -461,5 +464,57 @@ describe("cli: against a stand-in gateway", () => {
     assert.ok(resends > 0, "the seed should produce some re-sends");
     assert.equal(statuses(stdout).filter((s) => s === "200").length, resends);
     assert.match(stdout, new RegExp(`${resends} re-sent byte-identical, ${resends} answered "duplicate"`));
+  });
+});
+
+describe("cli: a deployed gateway (GATEWAY_URL, --secrets-file)", () => {
+  // A staging gateway holds its own secrets, not the dev ones of .dev.vars.
+  const staging = { nova: ["staging_nova_secret"], nuvei: ["staging_nuvei_secret"], nuvouch: ["staging_nuvouch"] };
+  const gateway = startFakeGateway(staging);
+  const dir = mkdtempSync(join(tmpdir(), "simulator-staging-"));
+  const secretsFile = join(dir, ".secrets.staging.json");
+  let url = "";
+  before(async () => {
+    url = await gateway.listen();
+    writeFileSync(
+      secretsFile,
+      JSON.stringify({
+        NOVA_WEBHOOK_SECRET: "staging_nova_secret",
+        NUVEI_WEBHOOK_SECRET: "staging_nuvei_secret",
+        NUVOUCH_CALLBACK_SECRET: "staging_nuvouch",
+        ADMIN_API_TOKEN: "not-a-signing-secret",
+      }),
+    );
+  });
+  after(async () => {
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sends to GATEWAY_URL when no --url is given, signing with the JSON secrets file", async () => {
+    for (const [provider, event] of [
+      ["nova", "payment.succeeded"],
+      ["nuvei", "approved"],
+      ["nuvouch", "approval.approved"],
+    ]) {
+      const run = await runCli([provider as string, event as string, "--secrets-file", secretsFile], {
+        GATEWAY_URL: url,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(statuses(run.stdout), ["202"], run.stdout);
+    }
+  });
+
+  it("with the dev secrets instead, the deployed gateway refuses the signature", async () => {
+    const run = await runCli(["nova", "payment.succeeded"], { GATEWAY_URL: url });
+    assert.deepEqual(statuses(run.stdout), ["401"], run.stdout);
+  });
+
+  it("a missing secrets file is a one-line usage error", async () => {
+    const run = await runCli(["nova", "payment.succeeded", "--secrets-file", join(dir, "absent.json")], {
+      GATEWAY_URL: url,
+    });
+    assert.equal(run.code, 2);
+    assert.equal(run.stderr, `no secrets file ${join(dir, "absent.json")}\n`);
   });
 });

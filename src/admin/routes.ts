@@ -46,7 +46,7 @@ function rawBodyOf(row: EventRow) {
   return { encoding, contentType: row.content_type, text };
 }
 
-/** The operator API (contract §7), mounted at `/api`; every route needs the bearer token. */
+/** The operator API (docs/contract.md §7), mounted at `/api`; every route needs the bearer token. */
 export function adminApi(options: NuvouchRouteOptions) {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", requireAdminToken);

@@ -51,7 +51,7 @@ export async function readSnippet(body: ReadableStream<Uint8Array> | null, maxBy
 }
 
 /**
- * POSTs the normalized event (contract §6), signed per Standard Webhooks. The event id is
+ * POSTs the normalized event (docs/contract.md §6), signed per Standard Webhooks. The event id is
  * the `webhook-id` on every attempt, so the receiver can dedupe our retries. What the
  * target answered goes into `details`, for the attempt history, whether it succeeded or not.
  */

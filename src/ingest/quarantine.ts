@@ -4,7 +4,12 @@ import type { Delivery, ParseFailure } from "../providers/types";
 import { isUsableDedupeKey, isUsableType } from "./decode";
 import { gatewayEventId } from "./enqueue";
 
-export type QuarantineOutcome = { status: "quarantined" | "duplicate" | "conflict"; id: string };
+export interface QuarantineOutcome {
+  status: "quarantined" | "duplicate" | "conflict";
+  id: string;
+  dedupeKey: string;
+  bodySha256: string;
+}
 
 /** The key a quarantined delivery is kept under: its id where one could be read, else its hash. */
 export function quarantineKey(failure: ParseFailure, bodySha256: string): string {
@@ -49,8 +54,9 @@ export async function quarantine(
   ]);
   const results = (kept?.results ?? []) as { bodySha256: string }[];
   const row = results[0];
-  if (!row) return { status: "duplicate", id };
-  return { status: row.bodySha256 === bodySha256 ? "quarantined" : "conflict", id };
+  const named = { id, dedupeKey, bodySha256 };
+  if (!row) return { status: "duplicate", ...named };
+  return { status: row.bodySha256 === bodySha256 ? "quarantined" : "conflict", ...named };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

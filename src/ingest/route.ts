@@ -127,6 +127,22 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     }
 
     const receivedAt = new Date(now()).toISOString();
+    const fastPath: DedupeFastPath =
+      config.DEDUPE_MODE === "kv"
+        ? kvFastPath(c.env.DEDUPE_KV, config.DEDUPE_TTL_SECONDS)
+        : edgeFastPath({
+            cache: caches.default,
+            db: c.env.DB,
+            origin: new URL(c.req.url).origin,
+            ttlSeconds: config.DEDUPE_TTL_SECONDS,
+          });
+    const remember = (dedupeKey: string, accepted: { id: string; bodySha256: string }) =>
+      c.executionCtx.waitUntil(
+        fastPath.markAccepted(provider.name, dedupeKey, accepted).catch((error) =>
+          // The delivery is already safe; a missing mark only costs a consumer-side dedupe.
+          log("warn", "dedupe mark failed", { provider: provider.name, dedupeKey, error: String(error) }),
+        ),
+      );
     const parsed = await readEvent(provider, delivery);
     if ("error" in parsed) {
       // Authentic bytes this code cannot read: kept, never applied, replayable after a fix (contract §3).
@@ -143,6 +159,8 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
         outcome(503, "store_failed", { errorCode: "store_failed", error: String(error) });
         return jsonError(c, 503, "store_failed", "the delivery could not be stored; retry");
       }
+      // Its retries are then answered by the fast path like any accepted delivery's.
+      if (kept.status === "quarantined") remember(kept.dedupeKey, { id: kept.id, bodySha256: kept.bodySha256 });
       outcome(kept.status === "quarantined" ? 202 : 200, kept.status, { id: kept.id, reason: parsed.message });
       return kept.status === "quarantined"
         ? c.json({ status: "quarantined", id: kept.id }, 202)
@@ -152,15 +170,6 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     const { dedupeKey } = parsed;
     const bodySha256 = await delivery.bodySha256();
     const id = await gatewayEventId(provider.name, dedupeKey);
-    const fastPath: DedupeFastPath =
-      config.DEDUPE_MODE === "kv"
-        ? kvFastPath(c.env.DEDUPE_KV, config.DEDUPE_TTL_SECONDS)
-        : edgeFastPath({
-            cache: caches.default,
-            db: c.env.DB,
-            origin: new URL(c.req.url).origin,
-            ttlSeconds: config.DEDUPE_TTL_SECONDS,
-          });
     let conflict = false;
     try {
       const known = await withinBudget(fastPath.accepted(provider.name, dedupeKey, id), FAST_PATH_BUDGET_MS);
@@ -202,12 +211,7 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
       return c.json({ status: "duplicate", id, conflict: true }, 200);
     }
 
-    c.executionCtx.waitUntil(
-      fastPath.markAccepted(provider.name, dedupeKey, { id, bodySha256 }).catch((error) =>
-        // The event is already safe in the queue; a missing mark only costs a consumer-side dedupe.
-        log("warn", "dedupe mark failed", { provider: provider.name, dedupeKey, error: String(error) }),
-      ),
-    );
+    remember(dedupeKey, { id, bodySha256 });
     outcome(202, "accepted", { dedupeKey, id, type: parsed.type });
     return c.json({ status: "accepted", id }, 202);
   };

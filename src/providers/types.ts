@@ -71,7 +71,7 @@ export interface ConsumePlan {
    */
   onceKey: string;
   effectCondition?: SqlCondition;
-  /** The `data` of the normalized event forwarded downstream (contract §6). */
+  /** The `data` of the normalized event forwarded downstream (docs/contract.md §6). */
   forwardData: unknown;
 }
 

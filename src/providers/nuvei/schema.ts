@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Final statuses: no later non-final callback may overwrite them (contract §5). */
+/** Final statuses: no later non-final callback may overwrite them (docs/contract.md §5). */
 export const NUVEI_FINAL_STATUSES = ["approved", "declined", "error", "authorizedOnly"] as const;
 
 /**

@@ -6,7 +6,7 @@ import type { Delivery, VerifyOptions } from "../types";
 /**
  * Nuvei's message authentication: H = lowercase hex SHA-256 of the raw body, T the
  * `X-Authentication-Timestamp`, D = base64(HMAC-SHA256(secret, H + T)) by plain string
- * concatenation (the contract's reading of the Nuvei document, which says "combine").
+ * concatenation (the reading in docs/contract.md §11 of the Nuvei document, which says "combine").
  */
 export async function verifyNuveiSignature(delivery: Delivery, options: VerifyOptions): Promise<SignatureCheck> {
   const timestamp = delivery.headers.get("x-authentication-timestamp")?.trim();

@@ -1,7 +1,7 @@
 import { sortableTime } from "../precedence";
 import { MERCHANT_KEY_PREFIX, NUVEI_FINAL_STATUSES, type NuveiWebhook } from "./schema";
 
-// Pure state rule of contract §5 for Nuvei: a non-final status never overwrites a final
+// Pure state rule of docs/contract.md §5 for Nuvei: a non-final status never overwrites a final
 // one. Among callbacks of the same finality the later `timeStamp` wins, then the status
 // name, then the body hash: a total order, so any delivery order ends in the same row.
 

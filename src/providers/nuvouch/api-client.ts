@@ -60,7 +60,7 @@ function retryAfterMs(response: Response, nowMs: number): number | null {
 }
 
 /**
- * A typed client for the Nuvouch integrator API (contract §8) on `fetch`. Retries 429
+ * A typed client for the Nuvouch integrator API (docs/contract.md §8) on `fetch`. Retries 429
  * (honouring Retry-After) and 5xx and unreachable with backoff and jitter, within a time
  * budget; never other 4xx, which retrying cannot fix (a 401 retried is a retry storm
  * against a bad key).

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { sha256Hex } from "../../crypto/hmac";
 
-// The Nuvouch integrator API as contract §8 assumes it. The request schemas are the ones
+// The Nuvouch integrator API as docs/contract.md §8 assumes it. The request schemas are the ones
 // this gateway's own /api/nuvouch routes validate with: one source of truth.
 
 const Id = z.string().trim().min(1).max(256);

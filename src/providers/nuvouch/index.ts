@@ -8,7 +8,7 @@ import { decidedByCondition, upsertApproval, upsertConnection } from "./store";
 export const nuvouch: Provider = {
   name: "nuvouch",
   secretBinding: "NUVOUCH_CALLBACK_SECRET",
-  // Assumption (contract §2): the docs name `x-nuvouch-signature` but not its format; it is
+  // Assumption (docs/contract.md §2): the docs name `x-nuvouch-signature` but not its format; it is
   // taken to be Nova's `t=…,v1=…` scheme. A different real format changes only this line.
   verify: (delivery, options) =>
     verifyTimestampedSignature({

@@ -111,7 +111,7 @@ const idempotencyConflict = (c: Context<AppEnv>) =>
 const ConnectionQuery = z.object({ subjectId: z.string().min(1), contextKey: z.string().min(1) });
 
 /**
- * The integrator's side of the Nuvouch loop (contract §7): connection sessions and approval
+ * The integrator's side of the Nuvouch loop (docs/contract.md §7): connection sessions and approval
  * requests. Mounted under the operator API, so every route needs the bearer token.
  */
 export function nuvouchApi(options: NuvouchRouteOptions) {

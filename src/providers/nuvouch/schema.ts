@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// The callback shape is an assumption of the contract (section 4): the Nuvouch docs name
+// The callback shape is an assumption of docs/contract.md (§4, §11): the Nuvouch docs name
 // the events but do not publish their bodies. Everything about it lives in this file.
 
 export const CONNECTION_EVENT_TYPES = [

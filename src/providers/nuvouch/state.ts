@@ -1,6 +1,6 @@
 import type { NuvouchApprovalEvent, NuvouchConnectionEvent } from "./schema";
 
-// Pure state rules of contract §5 for Nuvouch. The SQL in ./store.ts applies exactly
+// Pure state rules of docs/contract.md §5 for Nuvouch. The SQL in ./store.ts applies exactly
 // these precedences; the property tests fold these functions over every order.
 
 export type ConnectionStatus = "pending" | "accepted" | "revoked" | "expired";
@@ -19,7 +19,7 @@ const CONNECTION_PRECEDENCE: Record<ConnectionStatus, string> = {
 };
 
 /**
- * Approvals: the first terminal decision wins and is never changed (contract §5), because
+ * Approvals: the first terminal decision wins and is never changed (docs/contract.md §5), because
  * the business effect already ran for it. All terminal states share one precedence, so a
  * later or replayed callback never replaces an earlier decision.
  */
