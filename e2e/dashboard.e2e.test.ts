@@ -462,6 +462,48 @@ test("operator dashboard: sign in, see events, open one, replay it; v2 pieces; n
   assert.equal(await page.textContent("#app-message"), "", "no error for what the gateway does not offer");
   await page.unrouteAll();
 
+  // ---- the same pieces from this gateway's own API, with nothing served from fixtures -----------
+  // A signed delivery the gateway cannot read (a type with a space) is quarantined, and forged ones
+  // are refused and counted; both reach the page through the real routes.
+  const unreadable = JSON.stringify({ eventId: `evt_dash_quarantined_${Date.now()}`, type: "has a space" });
+  const kept = await fetch(`${gateway.url}/webhooks/nova`, {
+    method: "POST",
+    body: unreadable,
+    headers: {
+      "content-type": "application/json",
+      ...signatureHeaders(
+        "nova",
+        new TextEncoder().encode(unreadable),
+        gateway.secrets[SECRET_BINDINGS.nova] as string,
+        Math.floor(Date.now() / 1000),
+      ),
+    },
+  });
+  assert.equal(kept.status, 202);
+  const quarantinedId = ((await kept.json()) as { id: string }).id;
+  for (let i = 0; i < 3; i++) {
+    const forged = await fetch(`${gateway.url}/webhooks/nuvei`, {
+      method: "POST",
+      body: "{}",
+      headers: {
+        "x-authentication-timestamp": String(Math.floor(Date.now() / 1000)),
+        "x-authentication-digest": btoa("x".repeat(32)),
+      },
+    });
+    assert.equal(forged.status, 401);
+  }
+  const realRefusal = page.locator("#rejections-list li", { hasText: "nuvei" });
+  await until(async () => {
+    await page.click("#refresh");
+    await page.waitForTimeout(500);
+    return (
+      (await page.locator(`#quarantined-body tr[data-id="${quarantinedId}"]`).count()) === 1 &&
+      (await realRefusal.count()) > 0 &&
+      ((await realRefusal.first().textContent()) ?? "").includes("no signature matches")
+    );
+  }, 30_000);
+  await page.screenshot({ path: join(OUTPUT, "dashboard-real-v2-pieces.png"), fullPage: true });
+
   // Log out forgets the token.
   await page.click("#logout");
   await page.waitForSelector("#login", { state: "visible" });
