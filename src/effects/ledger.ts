@@ -1,4 +1,5 @@
 import type { SqlCondition } from "../providers/types";
+import type { Batch } from "../sql";
 
 export type EffectStatus = "pending" | "running" | "done" | "failed" | "dead";
 
@@ -19,25 +20,56 @@ export interface EffectRow {
 export const EFFECT_LEASE_MS = 2 * 60 * 1000;
 
 /**
- * Schedules an effect once: the id is its once-key, and a gate may make it conditional.
- * The row is born claimed (`running`, first attempt, leased) by the consumer whose batch
- * inserted it, which saves the claim's row write on the common path; a consumer whose
- * insert was ignored finds the row leased and leaves it alone.
+ * An effect's id, which is also its at-most-once key in the ledger. It is STORED: another format
+ * would run the effects of every replayed event again.
+ * - once per key: `<once-key>:<name>`, e.g. `approval:payment_auth_001:approval-approved`;
+ * - once per event: `<name>:<event id>`, e.g. `forward:gw_…`.
  */
-export function scheduleEffect(
+export function effectId(
+  effect: { name: string; oncePer: "key" | "event" },
+  keys: { onceKey: string; eventId: string },
+): string {
+  return effect.oncePer === "event" ? `${effect.name}:${keys.eventId}` : `${keys.onceKey}:${effect.name}`;
+}
+
+function both(a: SqlCondition, b: SqlCondition | undefined): SqlCondition {
+  return b ? { sql: `(${a.sql}) AND (${b.sql})`, params: [...a.params, ...b.params] } : a;
+}
+
+/**
+ * Schedules each effect once, by its id, in `batch`: where `applies` holds (the delivery's body
+ * is the event's) and, for once-per-key effects, the provider's `keyCondition` too (e.g. "this
+ * callback decided the approval"). A row is born claimed (`running`, first attempt, leased) by the
+ * consumer whose batch inserted it, which saves the claim's row write on the common path; a
+ * consumer whose insert was ignored finds the row leased and leaves it alone. Resolves, once the
+ * batch has run, to the ids this batch inserted: the effects it holds.
+ */
+export function scheduleEffects(
+  batch: Batch,
   db: D1Database,
-  effect: { id: string; eventId: string; name: string },
-  condition: SqlCondition | undefined,
-  nowMs: number,
-): D1PreparedStatement {
-  const now = new Date(nowMs).toISOString();
-  return db
-    .prepare(
-      `INSERT INTO effects (id, event_id, name, status, attempts, lease_until, created_at, updated_at)
-       SELECT ?, ?, ?, 'running', 1, ?, ?, ? WHERE ${condition ? condition.sql : "1"}
-       ON CONFLICT (id) DO NOTHING`,
-    )
-    .bind(effect.id, effect.eventId, effect.name, nowMs + EFFECT_LEASE_MS, now, now, ...(condition?.params ?? []));
+  input: {
+    eventId: string;
+    onceKey: string;
+    effects: readonly { name: string; oncePer: "key" | "event" }[];
+    applies: SqlCondition;
+    keyCondition: SqlCondition | undefined;
+    nowMs: number;
+  },
+): Promise<Set<string>> {
+  const now = new Date(input.nowMs).toISOString();
+  const inserted = input.effects.map((effect) => {
+    const id = effectId(effect, input);
+    const condition = effect.oncePer === "key" ? both(input.applies, input.keyCondition) : input.applies;
+    const statement = db
+      .prepare(
+        `INSERT INTO effects (id, event_id, name, status, attempts, lease_until, created_at, updated_at)
+         SELECT ?, ?, ?, 'running', 1, ?, ?, ? WHERE ${condition.sql}
+         ON CONFLICT (id) DO NOTHING`,
+      )
+      .bind(id, input.eventId, effect.name, input.nowMs + EFFECT_LEASE_MS, now, now, ...condition.params);
+    return batch.add(statement).then((result) => (result.meta.changes === 1 ? id : null));
+  });
+  return Promise.all(inserted).then((ids) => new Set(ids.filter((id) => id !== null)));
 }
 
 /** An operator replay gives failed and dead effects another chance; `done` stays done. */

@@ -1,18 +1,16 @@
+import { getConfig } from "../config";
 import { log } from "../log";
+import type { Provider } from "../providers/types";
 import { type AttemptDetails, type AttemptOutcome, recordAttempt } from "./attempts";
-import { FORWARD_EFFECT, type ForwardTarget, forwardEvent } from "./forward";
-import { claimEffect, type EffectRow, finishEffect, owedEffects } from "./ledger";
-import { type EffectHandler, type EffectRegistry, type EventInfo, RetryLaterError } from "./registry";
+import { claimEffect, finishEffect, owedEffects } from "./ledger";
+import { type EffectRegistry, type EventInfo, RetryLaterError } from "./registry";
 
 export interface RunEffectsInput {
   db: D1Database;
   env: Env;
-  registry: EffectRegistry;
+  registry: EffectRegistry<Provider>;
   event: EventInfo;
   payload: unknown;
-  forwardData: unknown;
-  forward: ForwardTarget | undefined;
-  timeouts: { effectMs: number; forwardMs: number };
   nowMs: () => number;
   /** Effects this consumer's own batch just inserted, already claimed for their first attempt. */
   claimed: ReadonlySet<string>;
@@ -39,24 +37,6 @@ async function withTimeout(run: (signal: AbortSignal) => Promise<void> | void, m
   }
 }
 
-function handlerFor(
-  row: EffectRow,
-  input: RunEffectsInput,
-  details: AttemptDetails,
-): { handler: EffectHandler; timeoutMs: number } | string {
-  if (row.name === FORWARD_EFFECT) {
-    const target = input.forward;
-    if (!target) return "forwarding is scheduled but FORWARD_URL or FORWARD_SIGNING_SECRET is not set";
-    return {
-      handler: (context) => forwardEvent(target, { ...context, forwardData: input.forwardData }, details),
-      timeoutMs: input.timeouts.forwardMs,
-    };
-  }
-  const registered = input.registry.get(row.name);
-  if (!registered) return `no effect handler named ${row.name}`;
-  return { handler: registered.handler, timeoutMs: input.timeouts.effectMs };
-}
-
 /**
  * Runs every effect this event still owes, each claimed first so that no two consumers run
  * one effect at once, and marked `done` so that no redelivery or replay runs it again.
@@ -72,7 +52,7 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
       continue;
     }
     const details: AttemptDetails = {};
-    const resolved = handlerFor(row, input, details);
+    const effect = input.registry.get(row.name);
     const now = () => new Date(input.nowMs()).toISOString();
     const startedAt = now();
     const started = Date.now();
@@ -94,23 +74,25 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
           ...details,
         }),
       ]);
-    if (typeof resolved === "string") {
-      await settle("failed", "failed", { error: resolved });
-      failures.push(resolved);
+    if (!effect) {
+      const error = `no effect handler named ${row.name}`;
+      await settle("failed", "failed", { error });
+      failures.push(error);
       continue;
     }
     try {
       await withTimeout(
         (signal) =>
-          resolved.handler({
+          effect.handler({
             event: input.event,
             payload: input.payload,
             env: input.env,
             effectId: row.id,
             attempt,
             signal,
+            note: (noted) => Object.assign(details, noted),
           }),
-        resolved.timeoutMs,
+        effect.timeoutMs(getConfig(input.env)),
       );
     } catch (error) {
       const message = `effect ${row.name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);

@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import type { SignatureCheck } from "../crypto/signature-check";
 
 /** One delivery as it came off the wire: the exact bytes every signature is computed over. */
@@ -71,19 +72,48 @@ export interface ConsumePlan {
    */
   onceKey: string;
   effectCondition?: SqlCondition;
-  /** The `data` of the normalized event forwarded downstream (docs/contract.md §6). */
-  forwardData: unknown;
+  /** The `data` of the normalized event (docs/contract.md §6): what forwarding sends downstream. */
+  data: unknown;
 }
 
-export interface Provider {
-  /** The `:provider` segment of `POST /webhooks/:provider`. */
-  readonly name: string;
+/** Event type → the zod schema its payload passes: the names effect handlers may subscribe to. */
+export type EventSchemas = Readonly<Record<string, z.ZodType>>;
+
+export interface Provider<
+  Name extends string = string,
+  Events extends EventSchemas = EventSchemas,
+  Envelope extends z.ZodType = z.ZodType,
+> {
+  /** The `:provider` segment of `POST /webhooks/:provider`, and the prefix of its event names. */
+  readonly name: Name;
   readonly secretBinding: SecretBinding;
+  /**
+   * The event types this gateway knows (`.on("<name>:<type>")`). A provider may deliver others:
+   * they are recorded and forwarded, and reach its catch-all handlers (`<name>:*`, `*`) only.
+   */
+  readonly events: Events;
+  /** Any event of this provider, of a known type or not: what its catch-all handlers receive. */
+  readonly envelope: Envelope;
   verify(delivery: Delivery, options: VerifyOptions): Promise<SignatureCheck>;
   /** Called only after `verify` succeeded, with the body decoded as strict UTF-8. */
   parse(text: string, delivery: Delivery): Promise<ParsedEvent | ParseFailure> | ParsedEvent | ParseFailure;
   /** Consumer side: validates the stored payload again and returns its state rule writes. */
   consume(input: ConsumeInput): ConsumePlan;
+}
+
+/** A provider, its literal name and event types kept for the types of effect handlers. */
+export function defineProvider<const Name extends string, Events extends EventSchemas, Envelope extends z.ZodType>(
+  provider: Provider<Name, Events, Envelope>,
+): Provider<Name, Events, Envelope> {
+  return provider;
+}
+
+/** Every type of a list, with the one schema their payloads share. */
+export function eventSchemas<const Types extends readonly string[], S extends z.ZodType>(
+  types: Types,
+  schema: S,
+): { readonly [T in Types[number]]: S } {
+  return Object.fromEntries(types.map((type) => [type, schema])) as { readonly [T in Types[number]]: S };
 }
 
 export function isParseFailure(result: ParsedEvent | ParseFailure): result is ParseFailure {

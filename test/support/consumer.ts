@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "../../src/crypto/hmac";
+import { withForwarding } from "../../src/effects/forward";
 import { EffectRegistry } from "../../src/effects/registry";
 import { gatewayEventId } from "../../src/ingest/enqueue";
 import { getProvider } from "../../src/providers/registry";
@@ -71,7 +72,8 @@ export async function consume(bodies: unknown[], options: ConsumeOptions = {}) {
   }
   const ctx = createExecutionContext();
   const handler = createQueueHandler({
-    registry: options.registry ?? new EffectRegistry(),
+    // As src/effects/handlers.ts does: a test's own effects, and forwarding while FORWARD_URL is set.
+    registry: withForwarding(options.registry ?? new EffectRegistry()),
     now: () => options.nowMs ?? NOW_MS,
   });
   await handler(batch, options.env ?? env, ctx);

@@ -1,5 +1,6 @@
 import { describeIssues, parseJsonEnvelope, parseJsonObject } from "../json";
-import type { ParsedEvent, ParseFailure, Provider } from "../types";
+import { defineProvider, eventSchemas, type ParsedEvent, type ParseFailure } from "../types";
+import { NUVEI_EVENT_TYPES } from "./events";
 import { parseDottedForm } from "./form";
 import { keepNumberText, NuveiWebhook } from "./schema";
 import { verifyNuveiSignature } from "./signature";
@@ -21,9 +22,11 @@ function formatOf(contentType: string, text: string): BodyFormat {
   return "json";
 }
 
-export const nuvei: Provider = {
+export const nuvei = defineProvider({
   name: "nuvei",
   secretBinding: "NUVEI_WEBHOOK_SECRET",
+  events: eventSchemas(NUVEI_EVENT_TYPES, NuveiWebhook),
+  envelope: NuveiWebhook,
   verify: verifyNuveiSignature,
   async parse(text, delivery): Promise<ParsedEvent | ParseFailure> {
     // Nuvei sends no event id: a retry is the same body, so the body hash is the dedupe key.
@@ -49,7 +52,7 @@ export const nuvei: Provider = {
       payload: webhook,
       statements: state ? transactionStatements(db, state, now, applies) : [],
       onceKey: eventId,
-      forwardData: webhook,
+      data: webhook,
     };
   },
-};
+});
