@@ -1,9 +1,10 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { adminApi } from "./admin/routes";
+import { type Clock, systemClock } from "./clock";
 import { dashboard } from "./dashboard";
 import { errorBody, isStorageUnavailable } from "./http/errors";
-import { type Clock, ingestHandler } from "./ingest/route";
+import { ingestHandler } from "./ingest/route";
 import { log } from "./log";
 import type { RefusalAggregator } from "./monitor/rejections";
 import type { NuvouchRouteOptions } from "./providers/nuvouch/routes";
@@ -21,7 +22,7 @@ export interface AppOptions {
 const API_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
 
 export function createApp(options: AppOptions = {}) {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   const app = new Hono<{ Bindings: Env }>();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));

@@ -30,7 +30,7 @@ export const SECRET_CACHE_MS = 30_000;
 const cache = new WeakMap<object, { until: number; value: Promise<string | undefined> }>();
 
 /** The secret's value, trimmed; undefined when it is unset, empty, or the store has none. */
-export function readSecret(env: Env, name: SecretName, nowMs = Date.now()): Promise<string | undefined> {
+export function readSecret(env: Env, name: SecretName, nowMs: number): Promise<string | undefined> {
   const raw = (env as unknown as Record<string, unknown>)[name];
   if (typeof raw === "string") return Promise.resolve(raw.trim() || undefined);
   if (!isStoreBinding(raw)) return Promise.resolve(undefined);
@@ -50,7 +50,7 @@ export function readSecret(env: Env, name: SecretName, nowMs = Date.now()): Prom
 }
 
 /** A `*_SECRET` may hold several comma-separated secrets during a rotation, from either source. */
-export async function readSecretList(env: Env, name: SecretName, nowMs = Date.now()): Promise<string[]> {
+export async function readSecretList(env: Env, name: SecretName, nowMs: number): Promise<string[]> {
   const value = await readSecret(env, name, nowMs);
   if (value === undefined) return [];
   return value

@@ -1,3 +1,14 @@
+/** A SQL boolean expression with its bound parameters, e.g. an `EXISTS (…)` gate. */
+export interface SqlCondition {
+  sql: string;
+  params: unknown[];
+}
+
+/** Both conditions; the second may be absent. */
+export function both(a: SqlCondition, b: SqlCondition | undefined): SqlCondition {
+  return b ? { sql: `(${a.sql}) AND (${b.sql})`, params: [...a.params, ...b.params] } : a;
+}
+
 /**
  * A D1 batch (one transaction) assembled from statements several modules contribute. Each
  * `add` answers that statement's own result once the batch has run, so no caller reads results

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { zodValidate } from "../http/validate";
 import { log } from "../log";
-import { zodValidate } from "./validate";
 
 // The operator action log (`audit_log`): every replay, single or bulk, with what it matched.
 

@@ -1,12 +1,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { Clock } from "../clock";
 import { eventsInStatus, type ReplaySelection, replayCandidates } from "../events/query";
 import { jsonError } from "../http/errors";
+import { zodValidate } from "../http/validate";
 import { log } from "../log";
 import { providerNames } from "../providers/registry";
 import { audit } from "./audit";
 import { MAX_SEND_BATCH_MESSAGES, ReplayEnqueueError, replayEvents } from "./replay";
-import { zodValidate } from "./validate";
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
@@ -63,7 +64,7 @@ function describeSelection(selection: ReplaySelection): string {
  * the oldest `limit` matching events replayed a page at a time, the action audited. The
  * consumer's effects ledger keeps their effects at most once, as for a single replay.
  */
-export function bulkReplayApi(options: { now: () => number }) {
+export function bulkReplayApi(options: { now: Clock }) {
   const api = new Hono<{ Bindings: Env }>();
   api.post("/", zodValidate("json", BulkReplayBody), async (c) => {
     const body = c.req.valid("json");

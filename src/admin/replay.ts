@@ -1,7 +1,7 @@
 import { type EventRow, requarantine } from "../events/store";
-import { enqueueEvent, MAX_INLINE_MESSAGE_BYTES } from "../ingest/enqueue";
-import { readEvent } from "../ingest/read-event";
+import { readEvent } from "../providers/read-event";
 import { getProvider } from "../providers/registry";
+import { enqueueEvent, MAX_INLINE_MESSAGE_BYTES } from "../queue/enqueue";
 import type { EventMessage } from "../queue/message";
 
 export type ReplayPlan = { message: EventMessage } | { invalid: string };
@@ -95,7 +95,7 @@ export async function replayEvents(env: Env, rows: readonly EventRow[], nowMs: n
       }
       const bytes = new TextEncoder().encode(JSON.stringify(plan.message)).byteLength;
       if (bytes > MAX_INLINE_MESSAGE_BYTES) {
-        await enqueueEvent(env, plan.message);
+        await enqueueEvent(env, plan.message, nowMs);
         replayed++;
         continue;
       }

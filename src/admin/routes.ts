@@ -1,8 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { Clock } from "../clock";
+import { effectUnderKey } from "../effects/ledger";
 import { decodeCursor, encodeCursor, listEvents, toApiEvent } from "../events/query";
 import { EVENT_STATUSES, type EventRow, getEvent } from "../events/store";
 import { jsonError } from "../http/errors";
+import { zodValidate } from "../http/validate";
 import { log } from "../log";
 import { nuveiApi } from "../providers/nuvei/routes";
 import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
@@ -13,7 +16,6 @@ import { effectDetails } from "./effect-detail";
 import { operationsApi } from "./operations";
 import { blobBytes, type ReplayResult, replayEvents } from "./replay";
 import { statsApi } from "./stats";
-import { zodValidate } from "./validate";
 
 const ListQuery = z.object({
   provider: z.enum(providerNames as [string, ...string[]]).optional(),
@@ -47,10 +49,10 @@ function rawBodyOf(row: EventRow) {
 }
 
 /** The operator API (docs/contract.md §7), mounted at `/api`; every route needs the bearer token. */
-export function adminApi(options: NuvouchRouteOptions) {
+export function adminApi(options: { now: Clock; client?: NuvouchRouteOptions["client"] }) {
   const api = new Hono<{ Bindings: Env }>();
-  api.use("*", requireAdminToken);
-  api.route("/stats", statsApi());
+  api.use("*", requireAdminToken(options.now));
+  api.route("/stats", statsApi(options));
   api.route("/", operationsApi(options));
 
   api.get("/events", zodValidate("query", ListQuery), async (c) => {
@@ -103,7 +105,7 @@ export function adminApi(options: NuvouchRouteOptions) {
 
   api.route("/nuvei", nuveiApi());
 
-  api.route("/nuvouch", nuvouchApi(options));
+  api.route("/nuvouch", nuvouchApi({ ...options, effectUnderKey }));
 
   api.notFound((c) => jsonError(c, 404, "not_found"));
   return api;

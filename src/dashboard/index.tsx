@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { STATS_WINDOWS } from "../admin/stats";
+import { STATS_WINDOWS } from "../events/stats";
 import { errorBody } from "../http/errors";
 import { providerNames } from "../providers/registry";
 import { dashboardAssets } from "./assets";

@@ -1,4 +1,5 @@
 import { Webhook } from "standardwebhooks";
+import { systemClock } from "../clock";
 import { getConfig } from "../config";
 import type { Provider } from "../providers/types";
 import { readSecret } from "../secrets";
@@ -55,7 +56,7 @@ export async function readSnippet(body: ReadableStream<Uint8Array> | null, maxBy
 async function forwardEvent(context: EffectContext<unknown>): Promise<void> {
   const { event, env } = context;
   const url = getConfig(env).FORWARD_URL;
-  const signingSecret = url ? await readSecret(env, "FORWARD_SIGNING_SECRET") : undefined;
+  const signingSecret = url ? await readSecret(env, "FORWARD_SIGNING_SECRET", context.now()) : undefined;
   if (!url || !signingSecret)
     throw new Error("forwarding is scheduled but FORWARD_URL or FORWARD_SIGNING_SECRET is not set");
   context.note({ target: displayTarget(url) });
@@ -67,7 +68,8 @@ async function forwardEvent(context: EffectContext<unknown>): Promise<void> {
     receivedAt: event.receivedAt,
     data: event.data,
   });
-  const sentAt = new Date();
+  // The real time, whatever clock the consumer runs on: the receiver checks it against its own.
+  const sentAt = new Date(systemClock());
   const response = await fetch(url, {
     method: "POST",
     headers: {
@@ -84,7 +86,7 @@ async function forwardEvent(context: EffectContext<unknown>): Promise<void> {
     responseBody: await readSnippet(response.body, RESPONSE_SNIPPET_BYTES),
   });
   if (response.ok) return;
-  const retryAfter = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+  const retryAfter = parseRetryAfter(response.headers.get("retry-after"), context.now());
   if (response.status === 429 && retryAfter !== null) {
     throw new RetryLaterError(`forward target answered 429`, retryAfter);
   }

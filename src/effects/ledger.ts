@@ -1,5 +1,4 @@
-import type { SqlCondition } from "../providers/types";
-import type { Batch } from "../sql";
+import { type Batch, both, type SqlCondition } from "../sql";
 
 export type EffectStatus = "pending" | "running" | "done" | "failed" | "dead";
 
@@ -30,10 +29,6 @@ export function effectId(
   keys: { onceKey: string; eventId: string },
 ): string {
   return effect.oncePer === "event" ? `${effect.name}:${keys.eventId}` : `${keys.onceKey}:${effect.name}`;
-}
-
-function both(a: SqlCondition, b: SqlCondition | undefined): SqlCondition {
-  return b ? { sql: `(${a.sql}) AND (${b.sql})`, params: [...a.params, ...b.params] } : a;
 }
 
 /**
@@ -122,6 +117,34 @@ export function finishEffect(
        WHERE id = ?1`,
     )
     .bind(id, outcome.status, outcome.error ?? null, now, outcome.keepLease ? 1 : 0);
+}
+
+/**
+ * SQL that is true while the event `eventId` (an SQL expression: a parameter, a column) still owes
+ * an effect: for statements of other tables whose outcome depends on it (the event's status).
+ */
+export function effectsOwedSql(eventId: string): string {
+  return `EXISTS (SELECT 1 FROM effects WHERE event_id = ${eventId} AND status <> 'done')`;
+}
+
+/**
+ * The effect an event scheduled under a once-key (`effectId`'s `<once-key>:<name>`), the first if
+ * it scheduled several: e.g. the effect of an approval's decision, from the event that decided it.
+ * Exact keys only: a prefix match would also find `<once-key>:other…`'s effects when a key holds a
+ * colon, and it would scan the whole ledger.
+ */
+export async function effectUnderKey(
+  db: D1Database,
+  eventId: string,
+  onceKey: string,
+): Promise<{ status: EffectStatus; attempts: number } | null> {
+  return db
+    .prepare(
+      `SELECT status, attempts FROM effects WHERE event_id = ?1 AND id = ?2 || ':' || name
+       ORDER BY created_at, id LIMIT 1`,
+    )
+    .bind(eventId, onceKey)
+    .first<{ status: EffectStatus; attempts: number }>();
 }
 
 /** An event's effects as the operator API lists them. */

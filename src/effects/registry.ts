@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Clock } from "../clock";
 import type { Config } from "../config";
 import { type BuiltinProvider, providers as builtinProviders, type ProviderRegistry } from "../providers/registry";
 import type { Provider } from "../providers/types";
@@ -41,6 +42,8 @@ export interface EffectContext<P> {
   effectId: string;
   attempt: number;
   signal: AbortSignal;
+  /** The consumer's clock. */
+  now: Clock;
   /** What a call made by this attempt answered (status, a snippet, the target): kept in its history. */
   note(details: AttemptDetails): void;
 }

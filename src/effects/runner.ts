@@ -1,3 +1,4 @@
+import { type Clock, stopwatch } from "../clock";
 import { getConfig } from "../config";
 import { log } from "../log";
 import type { Provider } from "../providers/types";
@@ -11,7 +12,7 @@ export interface RunEffectsInput {
   registry: EffectRegistry<Provider>;
   event: EventInfo;
   payload: unknown;
-  nowMs: () => number;
+  nowMs: Clock;
   /** Effects this consumer's own batch just inserted, already claimed for their first attempt. */
   claimed: ReadonlySet<string>;
 }
@@ -55,7 +56,7 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
     const effect = input.registry.get(row.name);
     const now = () => new Date(input.nowMs()).toISOString();
     const startedAt = now();
-    const started = Date.now();
+    const elapsed = stopwatch();
     // The ledger row and its attempt history are settled in one batch (one transaction).
     const settle = (
       status: "done" | "failed",
@@ -70,7 +71,7 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
           at: startedAt,
           outcome,
           ...(options.error === undefined ? {} : { error: options.error }),
-          durationMs: Date.now() - started,
+          durationMs: elapsed(),
           ...details,
         }),
       ]);
@@ -90,6 +91,7 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
             effectId: row.id,
             attempt,
             signal,
+            now: input.nowMs,
             note: (noted) => Object.assign(details, noted),
           }),
         effect.timeoutMs(getConfig(input.env)),

@@ -1,21 +1,20 @@
 import type { Context } from "hono";
+import { type Clock, stopwatch } from "../clock";
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { jsonError } from "../http/errors";
 import { log, warnOnce } from "../log";
 import { refusals as isolateRefusals, type RefusalAggregator } from "../monitor/rejections";
+import { readEvent } from "../providers/read-event";
 import { getProvider } from "../providers/registry";
 import type { Delivery } from "../providers/types";
+import { enqueueEvent, gatewayEventId } from "../queue/enqueue";
 import { readSecretList } from "../secrets";
 import { isAllowed, parseAllowList } from "./allowlist";
 import { type DedupeFastPath, edgeFastPath, kvFastPath } from "./dedupe";
-import { enqueueEvent, gatewayEventId } from "./enqueue";
 import { type QuarantineOutcome, quarantine } from "./quarantine";
 import { readBodyWithinLimit } from "./read-body";
-import { readEvent } from "./read-event";
 import { countRefusal, isRefusal } from "./refusals";
-
-export type Clock = () => number;
 
 // Nova wants a 2xx within 10 s: a slow dedupe store must not spend that budget. Past it,
 // the delivery is queued and the consumer dedupes it.
@@ -40,7 +39,7 @@ type Env_ = { Bindings: Env };
  */
 export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateRefusals) {
   return async (c: Context<Env_>): Promise<Response> => {
-    const started = Date.now();
+    const elapsed = stopwatch();
     const providerName = c.req.param("provider") ?? "";
     const provider = getProvider(providerName);
     const logDelivery = (status: number, result: string, fields: Record<string, unknown> = {}) =>
@@ -48,7 +47,7 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
         provider: provider ? provider.name : providerName.slice(0, 32),
         outcome: result,
         status,
-        latencyMs: Date.now() - started,
+        latencyMs: Math.round(elapsed()),
         ...fields,
       });
     // Refusals are counted (src/monitor/rejections.ts), not logged one line per request.
@@ -190,17 +189,21 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     }
 
     try {
-      await enqueueEvent(c.env, {
-        v: 1,
-        id,
-        provider: provider.name,
-        dedupeKey,
-        type: parsed.type,
-        occurredAt: parsed.occurredAt,
-        receivedAt,
-        payload: parsed.payloadJson,
-        bodySha256,
-      });
+      await enqueueEvent(
+        c.env,
+        {
+          v: 1,
+          id,
+          provider: provider.name,
+          dedupeKey,
+          type: parsed.type,
+          occurredAt: parsed.occurredAt,
+          receivedAt,
+          payload: parsed.payloadJson,
+          bodySha256,
+        },
+        Date.parse(receivedAt),
+      );
     } catch (error) {
       // Nothing was marked as seen, so the provider's retry will be accepted.
       outcome(503, "enqueue_failed", { errorCode: "enqueue_failed", dedupeKey, id, error: String(error) });

@@ -1,5 +1,7 @@
 import type { z } from "zod";
+import type { Clock } from "../clock";
 import type { SignatureCheck } from "../crypto/signature-check";
+import type { SqlCondition } from "../sql";
 
 /** One delivery as it came off the wire: the exact bytes every signature is computed over. */
 export interface Delivery {
@@ -55,12 +57,6 @@ export interface ConsumeInput {
   applies: SqlCondition;
 }
 
-/** A SQL boolean expression with its bound parameters, e.g. an `EXISTS (…)` gate. */
-export interface SqlCondition {
-  sql: string;
-  params: unknown[];
-}
-
 export interface ConsumePlan {
   /** The payload validated by the provider's zod schema: what effect handlers receive. */
   payload: unknown;
@@ -74,6 +70,20 @@ export interface ConsumePlan {
   effectCondition?: SqlCondition;
   /** The `data` of the normalized event (docs/contract.md §6): what forwarding sends downstream. */
   data: unknown;
+}
+
+/**
+ * What the operator API lends a provider's routes. Providers sit below the effects ledger, so the
+ * one read of it they need is handed to them.
+ */
+export interface ProviderRouteContext {
+  now: Clock;
+  /** The effect an event scheduled under a once-key (src/effects/ledger.ts `effectUnderKey`). */
+  effectUnderKey(
+    db: D1Database,
+    eventId: string,
+    onceKey: string,
+  ): Promise<{ status: string; attempts: number } | null>;
 }
 
 /** Event type → the zod schema its payload passes: the names effect handlers may subscribe to. */

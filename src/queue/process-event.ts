@@ -1,3 +1,4 @@
+import type { Clock } from "../clock";
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { noteNextRetry } from "../effects/attempts";
@@ -24,7 +25,7 @@ import { EventMessage } from "./message";
 
 export interface ConsumerDeps {
   registry: EffectRegistry<Provider>;
-  now: () => number;
+  now: Clock;
 }
 
 export type ProcessOutcome = { kind: "ack"; note: string } | { kind: "retry"; delaySeconds: number; error: string };

@@ -3,10 +3,10 @@ import { env } from "cloudflare:workers";
 import { sha256Hex } from "../../src/crypto/hmac";
 import { withForwarding } from "../../src/effects/forward";
 import { EffectRegistry } from "../../src/effects/registry";
-import { gatewayEventId } from "../../src/ingest/enqueue";
 import { getProvider } from "../../src/providers/registry";
 import { isParseFailure } from "../../src/providers/types";
 import { createQueueHandler } from "../../src/queue/consumer";
+import { gatewayEventId } from "../../src/queue/enqueue";
 import type { EventMessage } from "../../src/queue/message";
 import { NOW_MS } from "./gateway";
 

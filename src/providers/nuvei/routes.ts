@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { zodValidate } from "../../admin/validate";
 import { jsonError } from "../../http/errors";
+import { zodValidate } from "../../http/validate";
 import { isMerchantKey, paymentsOf, toPayment } from "./payments";
 import { getTransactionRow, transactionRowsOfMerchant } from "./store";
 

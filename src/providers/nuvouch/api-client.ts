@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { type Clock, systemClock } from "../../clock";
 import {
   ApprovalRequest,
   ConnectionSession,
@@ -47,7 +48,7 @@ export interface NuvouchClientOptions {
    */
   budgetMs?: number;
   sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
+  now?: Clock;
   random?: () => number;
 }
 
@@ -74,7 +75,7 @@ export function createNuvouchClient(options: NuvouchClientOptions) {
     backoffMs = 250,
     budgetMs = 10_000,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    now = Date.now,
+    now = systemClock,
     random = Math.random,
   } = options;
   const root = baseUrl.replace(/\/+$/, "");

@@ -3,7 +3,7 @@ import { parseJsonEnvelope } from "../json";
 import { defineProvider, eventSchemas } from "../types";
 import { APPROVAL_EVENT_TYPES, CONNECTION_EVENT_TYPES } from "./events";
 import { NuvouchApprovalEvent, NuvouchConnectionEvent, NuvouchEvent } from "./schema";
-import { approvalFromCallback, connectionFromCallback } from "./state";
+import { approvalFromCallback, approvalOnceKey, connectionFromCallback } from "./state";
 import { decidedByCondition, upsertApproval, upsertConnection } from "./store";
 
 export const nuvouch = defineProvider({
@@ -52,7 +52,7 @@ export const nuvouch = defineProvider({
         statements: [upsertApproval(db, approvalFromCallback(approval.data, eventId), now, applies)],
         // One effect per approval decision: keyed by the approval, and only for the callback
         // that decided it, so duplicates, replays and a late contrary callback run nothing.
-        onceKey: `approval:${externalRequestId}`,
+        onceKey: approvalOnceKey(externalRequestId),
         effectCondition: decidedByCondition(externalRequestId, eventId),
       };
     }

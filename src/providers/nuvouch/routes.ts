@@ -1,9 +1,11 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { zodValidate } from "../../admin/validate";
+import type { Clock } from "../../clock";
 import { getConfig } from "../../config";
 import { jsonError } from "../../http/errors";
+import { zodValidate } from "../../http/validate";
 import { log } from "../../log";
+import type { ProviderRouteContext } from "../types";
 import { createNuvouchClient, isDuplicateExternalId, NuvouchApiError, type NuvouchClientOptions } from "./api-client";
 import {
   CreateApprovalRequest,
@@ -13,7 +15,6 @@ import {
 } from "./api-schemas";
 import {
   type ApprovalRow,
-  approvalEffect,
   approvalFailure,
   type ConnectionRow,
   claimApprovalIntent,
@@ -26,11 +27,12 @@ import {
   releaseConnectionIntent,
   saveConnectionSession,
 } from "./integrator-store";
+import { approvalOnceKey } from "./state";
 
 type AppEnv = { Bindings: Env };
 
-export interface NuvouchRouteOptions {
-  now: () => number;
+export interface NuvouchRouteOptions extends ProviderRouteContext {
+  now: Clock;
   /** Test seam for backoff and sleeping; production uses the client's defaults. */
   client?: Partial<NuvouchClientOptions>;
 }
@@ -278,7 +280,10 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
   api.get("/approvals/:externalRequestId", async (c) => {
     const row = await findApproval(c.env.DB, c.req.param("externalRequestId"));
     if (!row) return jsonError(c, 404, "approval_not_found");
-    const effect = await approvalEffect(c.env.DB, row.external_request_id);
+    // The decision's effect: what the deciding event scheduled under the approval's once-key.
+    const effect = row.decided_by_event
+      ? await options.effectUnderKey(c.env.DB, row.decided_by_event, approvalOnceKey(row.external_request_id))
+      : null;
     const failure = approvalFailure(row);
     return c.json({
       approvalRequestId: row.approval_request_id,

@@ -1,7 +1,7 @@
 import type { ValidationTargets } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
-import { errorBody } from "../http/errors";
+import { errorBody } from "./errors";
 
 /** hono's validator with a zod schema; failures answer 400 in the one error shape. */
 export function zodValidate<T extends keyof ValidationTargets, S extends z.ZodType>(target: T, schema: S) {

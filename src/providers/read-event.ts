@@ -1,5 +1,5 @@
-import type { Delivery, ParsedEvent, ParseFailure, Provider } from "../providers/types";
 import { decodeBody, isUsableDedupeKey, isUsableType } from "./decode";
+import type { Delivery, ParsedEvent, ParseFailure, Provider } from "./types";
 
 /**
  * A verified delivery read as its provider's event: strict UTF-8, the provider's parser and schema,
