@@ -15,6 +15,7 @@ const BROWSER = "dashboard/client/";
  * from units of lower layers, never from a unit of its own layer or above.
  */
 const LAYERS: readonly (readonly string[])[] = [
+  ["result.ts"],
   ["log.ts", "clock.ts", "sql.ts", "config.ts", "crypto", "http"],
   ["secrets.ts"],
   ["providers"],

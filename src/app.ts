@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { adminApi } from "./admin/routes";
 import { type Clock, systemClock } from "./clock";
 import { dashboard } from "./dashboard";
-import { errorBody, isStorageUnavailable } from "./http/errors";
+import { isStorageUnavailable, jsonError } from "./http/errors";
 import { ingestHandler } from "./ingest/route";
 import { log } from "./log";
 import type { RefusalAggregator } from "./monitor/rejections";
@@ -34,22 +34,21 @@ export function createApp(options: AppOptions = {}) {
   app.route("/api", adminApi({ now, client: options.nuvouchClient }));
   app.route("/dashboard", dashboard());
 
-  app.notFound((c) => c.json(errorBody("not_found"), 404));
+  app.notFound((c) => jsonError(c, "not_found"));
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
-      // Responses built by our own middleware (bearer auth) already have the one error shape; hono's
-      // own (a malformed JSON body, say) are text, and are answered in that shape too.
+      // Responses built by our own middleware (bearer auth) already have the one error shape. hono's
+      // own are text: the one it throws for us (a body that is not JSON) is answered in that shape.
       if (error.res) return error.res;
-      const code = error.status === 400 ? "invalid_json" : `http_${error.status}`;
-      return c.json(errorBody(code, error.message), error.status);
+      if (error.status === 400) return jsonError(c, "invalid_json", error.message);
     }
     if (isStorageUnavailable(error)) {
       log("error", "storage unavailable", { path: c.req.path, error: String(error) });
       c.header("retry-after", "5");
-      return c.json(errorBody("storage_unavailable", "D1 did not answer; try again shortly"), 503);
+      return jsonError(c, "storage_unavailable", "D1 did not answer; try again shortly");
     }
     log("error", "unhandled error", { path: c.req.path, error: String(error) });
-    return c.json(errorBody("internal_error"), 500);
+    return jsonError(c, "internal_error");
   });
   return app;
 }

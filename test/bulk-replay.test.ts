@@ -334,7 +334,8 @@ describe("replayMessage, the seam single and bulk replays share", () => {
 
   it("builds the replay message of a stored event", async () => {
     expect(await replayMessage(env.DB, row("dead"), 0)).toEqual({
-      message: {
+      ok: true,
+      value: {
         v: 1,
         id: "gw_seam",
         provider: "nova",
@@ -350,6 +351,10 @@ describe("replayMessage, the seam single and bulk replays share", () => {
 
   it("re-reads a quarantined event's bytes and refuses it while they still do not parse", async () => {
     const quarantined = { ...row("quarantined"), raw_body: new TextEncoder().encode("not json").buffer };
-    expect(await replayMessage(env.DB, quarantined as EventRow, 0)).toEqual({ invalid: "body is not valid JSON" });
+    expect(await replayMessage(env.DB, quarantined as EventRow, 0)).toEqual({
+      ok: false,
+      code: "payload_invalid",
+      message: "body is not valid JSON",
+    });
   });
 });

@@ -2,11 +2,10 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { Clock } from "../clock";
-import { errorBody } from "../http/errors";
+import { jsonError } from "../http/errors";
 import { readSecret } from "../secrets";
 
-const unauthorized = (c: Context) =>
-  c.json(errorBody("unauthorized", "send Authorization: Bearer <ADMIN_API_TOKEN>"), 401);
+const unauthorized = (c: Context) => jsonError(c, "unauthorized", "send Authorization: Bearer <ADMIN_API_TOKEN>");
 
 // What a bearer token may contain (RFC 6750 b64token, as hono's bearerAuth checks it): a
 // configured token outside it could never be presented, so it is reported, not ignored.
@@ -24,13 +23,10 @@ export function requireAdminToken(now: Clock): MiddlewareHandler<{ Bindings: Env
   return async (c, next) => {
     const token = await readSecret(c.env, "ADMIN_API_TOKEN", now());
     if (!token) {
-      return c.json(errorBody("admin_api_disabled", "set ADMIN_API_TOKEN to enable the operator API"), 503);
+      return jsonError(c, "admin_api_disabled", "set ADMIN_API_TOKEN to enable the operator API");
     }
     if (!BEARER_TOKEN.test(token)) {
-      return c.json(
-        errorBody("admin_api_misconfigured", "ADMIN_API_TOKEN may hold only letters, digits and - . _ ~ + / ="),
-        503,
-      );
+      return jsonError(c, "admin_api_misconfigured", "ADMIN_API_TOKEN may hold only letters, digits and - . _ ~ + / =");
     }
     return checkToken(c, next);
   };

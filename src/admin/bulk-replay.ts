@@ -102,8 +102,8 @@ export function bulkReplayApi(options: { now: Clock }) {
     );
     if (failure instanceof ReplayEnqueueError) {
       log("error", "bulk replay stopped by the queue", { replayed, error: String(failure) });
-      return jsonError(c, 503, "enqueue_failed", `${replayed} events were queued before the queue refused`, {
-        replayed,
+      return jsonError(c, "enqueue_failed", `${replayed} events were queued before the queue refused`, {
+        fields: { replayed },
       });
     }
     if (failure !== undefined) throw failure;

@@ -1,10 +1,12 @@
 import { type EventRow, requarantine } from "../events/store";
 import { readEvent } from "../providers/read-event";
 import { getProvider } from "../providers/registry";
+import type { ParseFailure } from "../providers/types";
 import { enqueueEvent, MAX_INLINE_MESSAGE_BYTES } from "../queue/enqueue";
 import type { EventMessage } from "../queue/message";
+import { fail, ok, type Result } from "../result";
 
-export type ReplayPlan = { message: EventMessage } | { invalid: string };
+export type ReplayPlan = Result<EventMessage, ParseFailure>;
 
 /** D1 hands a BLOB back as an ArrayBuffer or, in some runtimes, an array of byte values. */
 export function blobBytes(value: unknown): Uint8Array {
@@ -33,7 +35,7 @@ export async function replayMessage(db: D1Database, row: EventRow, nowMs: number
     ...(row.body_sha256 ? { bodySha256: row.body_sha256 } : {}),
   };
   if (row.status !== "quarantined") {
-    return { message: { ...base, type: row.type, occurredAt: row.occurred_at, payload: row.payload } };
+    return ok({ ...base, type: row.type, occurredAt: row.occurred_at, payload: row.payload });
   }
   const provider = getProvider(row.provider);
   const parsed = provider
@@ -42,12 +44,13 @@ export async function replayMessage(db: D1Database, row: EventRow, nowMs: number
         body: blobBytes(row.raw_body),
         bodySha256: async () => row.body_sha256 ?? "",
       })
-    : { error: "payload_invalid" as const, message: `no provider named ${row.provider}` };
-  if ("error" in parsed) {
+    : fail("payload_invalid", `no provider named ${row.provider}`);
+  if (!parsed.ok) {
     await requarantine(db, row.id, parsed.message.slice(0, 500), new Date(nowMs).toISOString()).run();
-    return { invalid: parsed.message };
+    return parsed;
   }
-  return { message: { ...base, type: parsed.type, occurredAt: parsed.occurredAt, payload: parsed.payloadJson } };
+  const { type, occurredAt, payloadJson } = parsed.value;
+  return ok({ ...base, type, occurredAt, payload: payloadJson });
 }
 
 // Queues' sendBatch takes at most 100 messages and 256 KB in all; leave headroom.
@@ -89,18 +92,19 @@ export async function replayEvents(env: Env, rows: readonly EventRow[], nowMs: n
   try {
     for (const row of rows) {
       const plan = await replayMessage(env.DB, row, nowMs);
-      if ("invalid" in plan) {
-        invalid.push({ id: row.id, reason: plan.invalid });
+      if (!plan.ok) {
+        invalid.push({ id: row.id, reason: plan.message });
         continue;
       }
-      const bytes = new TextEncoder().encode(JSON.stringify(plan.message)).byteLength;
+      const message = plan.value;
+      const bytes = new TextEncoder().encode(JSON.stringify(message)).byteLength;
       if (bytes > MAX_INLINE_MESSAGE_BYTES) {
-        await enqueueEvent(env, plan.message, nowMs);
+        await enqueueEvent(env, message, nowMs);
         replayed++;
         continue;
       }
       if (batch.length === MAX_SEND_BATCH_MESSAGES || batchBytes + bytes > MAX_SEND_BATCH_BYTES) await sendBatch();
-      batch.push({ body: plan.message, contentType: "json" });
+      batch.push({ body: message, contentType: "json" });
       batchBytes += bytes;
     }
     await sendBatch();

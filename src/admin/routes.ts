@@ -57,8 +57,9 @@ export function adminApi(options: { now: Clock; client?: NuvouchRouteOptions["cl
 
   api.get("/events", zodValidate("query", ListQuery), async (c) => {
     const query = c.req.valid("query");
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (after === null) return jsonError(c, 400, "invalid_query", "cursor is not one this API issued");
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (cursor && !cursor.ok) return jsonError(c, cursor.code, cursor.message);
+    const after = cursor?.value;
     const { rows, more } = await listEvents(c.env.DB, { ...query, after });
     const last = rows[rows.length - 1];
     return c.json({ events: rows.map(toApiEvent), nextCursor: more && last ? encodeCursor(last) : null });
@@ -66,7 +67,7 @@ export function adminApi(options: { now: Clock; client?: NuvouchRouteOptions["cl
 
   api.get("/events/:id", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
-    if (!row) return jsonError(c, 404, "event_not_found");
+    if (!row) return jsonError(c, "event_not_found");
     const effects = await effectDetails(c.env.DB, row.id);
     // The payload is spliced in as stored, so numbers JSON.parse would round (Nuvei's
     // 64-bit transactionId) reach the operator unchanged.
@@ -86,13 +87,13 @@ export function adminApi(options: { now: Clock; client?: NuvouchRouteOptions["cl
 
   api.post("/events/:id/replay", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
-    if (!row) return jsonError(c, 404, "event_not_found");
+    if (!row) return jsonError(c, "event_not_found");
     let result: ReplayResult;
     try {
       result = await replayEvents(c.env, [row], options.now());
     } catch (error) {
       log("error", "replay enqueue failed", { id: row.id, error: String(error) });
-      return jsonError(c, 503, "enqueue_failed");
+      return jsonError(c, "enqueue_failed");
     }
     await audit(c.env.DB, { action: "replay", target: row.id, count: result.replayed }, options.now());
     const [invalid] = result.invalid;
@@ -107,6 +108,6 @@ export function adminApi(options: { now: Clock; client?: NuvouchRouteOptions["cl
 
   api.route("/nuvouch", nuvouchApi({ ...options, effectUnderKey }));
 
-  api.notFound((c) => jsonError(c, 404, "not_found"));
+  api.notFound((c) => jsonError(c, "not_found"));
   return api;
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { STATS_WINDOWS } from "../events/stats";
-import { errorBody } from "../http/errors";
+import { jsonError } from "../http/errors";
 import { providerNames } from "../providers/registry";
 import { dashboardAssets } from "./assets";
 import { DashboardPage } from "./page";
@@ -54,7 +54,7 @@ export function dashboard() {
   page.get("/:file", async (c) => {
     const path = c.req.path;
     const asset = Object.values(await dashboardAssets()).find((a) => a.path === path);
-    if (!asset) return c.json(errorBody("not_found"), 404);
+    if (!asset) return jsonError(c, "not_found");
     return c.body(asset.body, 200, {
       ...COMMON_HEADERS,
       "content-type": asset.contentType,

@@ -64,12 +64,12 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
 
     if (!provider) {
       outcome(404, "unknown_provider");
-      return jsonError(c, 404, "unknown_provider");
+      return jsonError(c, "unknown_provider");
     }
     if (c.req.method !== "POST") {
       outcome(405, "method_not_allowed");
       c.header("Allow", "POST");
-      return jsonError(c, 405, "method_not_allowed");
+      return jsonError(c, "method_not_allowed");
     }
 
     // An operator's optional allowlist (`<PROVIDER>_ALLOWED_IPS`): the cheapest refusal, before the
@@ -78,17 +78,17 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     if (typeof allowed === "string" && allowed.trim() !== "") {
       const list = parseAllowList(allowed);
       const source = c.req.header("cf-connecting-ip") ?? null;
-      if ("error" in list || !isAllowed(list, source)) {
-        if ("error" in list)
+      if (!list.ok || !isAllowed(list.value, source)) {
+        if (!list.ok)
           warnOnce(`allowlist:${provider.name}`, "allowlist misconfigured: every delivery is refused", {
             provider: provider.name,
-            error: list.error,
+            error: list.message,
           });
         outcome(403, "rejected", {
           errorCode: "source_not_allowed",
-          reason: "error" in list ? list.error : `source ${String(source).slice(0, 45)} not in the allowlist`,
+          reason: list.ok ? `source ${String(source).slice(0, 45)} not in the allowlist` : list.message,
         });
-        return jsonError(c, 403, "source_not_allowed");
+        return jsonError(c, "source_not_allowed");
       }
     }
 
@@ -96,7 +96,7 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     const body = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
     if (body === "too_large") {
       outcome(413, "rejected", { errorCode: "payload_too_large" });
-      return jsonError(c, 413, "payload_too_large");
+      return jsonError(c, "payload_too_large");
     }
 
     const secrets = await readSecretList(c.env, provider.secretBinding, now());
@@ -106,7 +106,7 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
         binding: provider.secretBinding,
       });
       outcome(401, "rejected", { errorCode: "signature_invalid", reason: "secret not configured" });
-      return jsonError(c, 401, "signature_invalid");
+      return jsonError(c, "signature_invalid");
     }
 
     let digest: Promise<string> | undefined;
@@ -121,8 +121,8 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
       toleranceSeconds: config.SIGNATURE_TOLERANCE_SECONDS,
     });
     if (!check.ok) {
-      outcome(401, "rejected", { errorCode: check.code, reason: check.reason });
-      return jsonError(c, 401, check.code);
+      outcome(401, "rejected", { errorCode: check.code, reason: check.message });
+      return jsonError(c, check.code);
     }
 
     const receivedAt = new Date(now()).toISOString();
@@ -142,30 +142,31 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
           log("warn", "dedupe mark failed", { provider: provider.name, dedupeKey, error: String(error) }),
         ),
       );
-    const parsed = await readEvent(provider, delivery);
-    if ("error" in parsed) {
+    const read = await readEvent(provider, delivery);
+    if (!read.ok) {
       // Authentic bytes this code cannot read: kept, never applied, replayable after a fix (contract §3).
       let kept: QuarantineOutcome;
       try {
         kept = await quarantine(c.env.DB, {
           provider: provider.name,
           delivery,
-          failure: parsed,
+          failure: read,
           receivedAt,
           alert: config.ALERT_URL !== undefined,
         });
       } catch (error) {
         outcome(503, "store_failed", { errorCode: "store_failed", error: String(error) });
-        return jsonError(c, 503, "store_failed", "the delivery could not be stored; retry");
+        return jsonError(c, "store_failed", "the delivery could not be stored; retry");
       }
       // Its retries are then answered by the fast path like any accepted delivery's.
       if (kept.status === "quarantined") remember(kept.dedupeKey, { id: kept.id, bodySha256: kept.bodySha256 });
-      outcome(kept.status === "quarantined" ? 202 : 200, kept.status, { id: kept.id, reason: parsed.message });
+      outcome(kept.status === "quarantined" ? 202 : 200, kept.status, { id: kept.id, reason: read.message });
       return kept.status === "quarantined"
         ? c.json({ status: "quarantined", id: kept.id }, 202)
         : c.json({ status: "duplicate", id: kept.id, ...(kept.status === "conflict" ? { conflict: true } : {}) }, 200);
     }
 
+    const parsed = read.value;
     const { dedupeKey } = parsed;
     const bodySha256 = await delivery.bodySha256();
     const id = await gatewayEventId(provider.name, dedupeKey);
@@ -207,7 +208,7 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     } catch (error) {
       // Nothing was marked as seen, so the provider's retry will be accepted.
       outcome(503, "enqueue_failed", { errorCode: "enqueue_failed", dedupeKey, id, error: String(error) });
-      return jsonError(c, 503, "enqueue_failed");
+      return jsonError(c, "enqueue_failed");
     }
     if (conflict) {
       outcome(200, "conflict", { dedupeKey, id, type: parsed.type });

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Clock } from "../clock";
 import type { SignatureCheck } from "../crypto/signature-check";
+import type { Failure, Result } from "../result";
 import type { SqlCondition } from "../sql";
 
 /** One delivery as it came off the wire: the exact bytes every signature is computed over. */
@@ -31,12 +32,12 @@ export interface ParsedEvent {
  * event's id and type where they could still be read: the id keys the quarantined delivery, so its
  * retries are duplicates.
  */
-export interface ParseFailure {
-  error: "payload_invalid" | "unsupported_media_type";
-  message: string;
+export interface ParseFailure extends Failure<"payload_invalid"> {
   dedupeKey?: string;
   type?: string;
 }
+
+export type ParseResult = Result<ParsedEvent, ParseFailure>;
 
 /** Env bindings that hold a provider's comma-separated signing secrets. */
 export type SecretBinding = "NOVA_WEBHOOK_SECRET" | "NUVEI_WEBHOOK_SECRET" | "NUVOUCH_CALLBACK_SECRET";
@@ -106,7 +107,7 @@ export interface Provider<
   readonly envelope: Envelope;
   verify(delivery: Delivery, options: VerifyOptions): Promise<SignatureCheck>;
   /** Called only after `verify` succeeded, with the body decoded as strict UTF-8. */
-  parse(text: string, delivery: Delivery): Promise<ParsedEvent | ParseFailure> | ParsedEvent | ParseFailure;
+  parse(text: string, delivery: Delivery): Promise<ParseResult> | ParseResult;
   /** Consumer side: validates the stored payload again and returns its state rule writes. */
   consume(input: ConsumeInput): ConsumePlan;
 }
@@ -124,8 +125,4 @@ export function eventSchemas<const Types extends readonly string[], S extends z.
   schema: S,
 ): { readonly [T in Types[number]]: S } {
   return Object.fromEntries(types.map((type) => [type, schema])) as { readonly [T in Types[number]]: S };
-}
-
-export function isParseFailure(result: ParsedEvent | ParseFailure): result is ParseFailure {
-  return "error" in result;
 }

@@ -4,7 +4,6 @@ import { sha256Hex } from "../../src/crypto/hmac";
 import { withForwarding } from "../../src/effects/forward";
 import { EffectRegistry } from "../../src/effects/registry";
 import { getProvider } from "../../src/providers/registry";
-import { isParseFailure } from "../../src/providers/types";
 import { createQueueHandler } from "../../src/queue/consumer";
 import { gatewayEventId } from "../../src/queue/enqueue";
 import type { EventMessage } from "../../src/queue/message";
@@ -22,12 +21,13 @@ export async function messageFor(
   const body = new TextEncoder().encode(text);
   const p = getProvider(provider);
   if (!p) throw new Error(`unknown provider ${provider}`);
-  const parsed = await p.parse(text, {
+  const read = await p.parse(text, {
     headers: new Headers({ "content-type": "application/json" }),
     body,
     bodySha256: () => sha256Hex(body),
   });
-  if (isParseFailure(parsed)) throw new Error(parsed.message);
+  if (!read.ok) throw new Error(read.message);
+  const parsed = read.value;
   return {
     v: 1,
     id: await gatewayEventId(provider, parsed.dedupeKey),

@@ -1,5 +1,6 @@
+import { fail, ok } from "../../result";
 import { describeIssues, parseJsonEnvelope, parseJsonObject } from "../json";
-import { defineProvider, eventSchemas, type ParsedEvent, type ParseFailure } from "../types";
+import { defineProvider, eventSchemas, type ParsedEvent, type ParseResult } from "../types";
 import { NUVEI_EVENT_TYPES } from "./events";
 import { parseDottedForm } from "./form";
 import { keepNumberText, NuveiWebhook } from "./schema";
@@ -28,7 +29,7 @@ export const nuvei = defineProvider({
   events: eventSchemas(NUVEI_EVENT_TYPES, NuveiWebhook),
   envelope: NuveiWebhook,
   verify: verifyNuveiSignature,
-  async parse(text, delivery): Promise<ParsedEvent | ParseFailure> {
+  async parse(text, delivery): Promise<ParseResult> {
     // Nuvei sends no event id: a retry is the same body, so the body hash is the dedupe key.
     const dedupeKey = await delivery.bodySha256();
     const format = formatOf(delivery.headers.get("content-type")?.toLowerCase() ?? "", text);
@@ -38,10 +39,10 @@ export const nuvei = defineProvider({
     // Form and XML bodies are stored as the JSON they parse into (every value a string),
     // so the consumer reads every format the same way.
     const body = format === "xml" ? parseXmlWebhook(text) : parseDottedForm(text);
-    if (!body.ok) return { error: "payload_invalid", message: body.message };
+    if (!body.ok) return body;
     const result = NuveiWebhook.safeParse(body.value);
-    if (!result.success) return { error: "payload_invalid", message: describeIssues(result.error) };
-    return { ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(body.value) };
+    if (!result.success) return fail("payload_invalid", describeIssues(result.error));
+    return ok({ ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(body.value) });
   },
   consume: ({ db, eventId, dedupeKey, payloadJson, now, applies }) => {
     const json = parseJsonObject(payloadJson, keepNumberText);

@@ -70,7 +70,6 @@ function nuvouchFailure(c: Context<AppEnv>, error: unknown): Response {
   if (error.status === 401 || error.status === 403) {
     return jsonError(
       c,
-      502,
       "nuvouch_unauthorized",
       `Nuvouch refused the API key at ${error.url}: check NUVOUCH_INTEGRATOR_API_KEY`,
     );
@@ -79,22 +78,19 @@ function nuvouchFailure(c: Context<AppEnv>, error: unknown): Response {
     // Rate limited, or the retries did not fit the request's time budget: the caller is told
     // when to come back rather than held open.
     c.header("Retry-After", String(error.retryAfterSeconds));
-    return jsonError(
-      c,
-      503,
-      error.status === 429 ? "nuvouch_rate_limited" : "nuvouch_unavailable",
-      `${error.message}; retry after ${error.retryAfterSeconds} s`,
-    );
+    const message = `${error.message}; retry after ${error.retryAfterSeconds} s`;
+    return error.status === 429
+      ? jsonError(c, "nuvouch_rate_limited", message)
+      : jsonError(c, "nuvouch_unavailable", message, { status: 503 });
   }
   if (error.retryable) {
     return jsonError(
       c,
-      502,
       "nuvouch_unavailable",
       `Nuvouch did not answer successfully (${error.code}): ${error.message}; try again`,
     );
   }
-  return jsonError(c, 502, "nuvouch_rejected", error.message, { nuvouchCode: error.code });
+  return jsonError(c, "nuvouch_rejected", error.message, { fields: { nuvouchCode: error.code } });
 }
 
 /** A 4xx Nuvouch meant about this request (not a rate limit): retrying the same body cannot help. */
@@ -105,7 +101,6 @@ function refusedByNuvouch(error: unknown): error is NuvouchApiError {
 const idempotencyConflict = (c: Context<AppEnv>) =>
   jsonError(
     c,
-    409,
     "idempotency_conflict",
     "this externalRequestId was already used with a different request body; use a new externalRequestId",
   );
@@ -129,7 +124,7 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
     });
   };
   const notConfigured = (c: Context<AppEnv>) =>
-    jsonError(c, 503, "nuvouch_not_configured", "set NUVOUCH_INTEGRATOR_API_KEY to call Nuvouch");
+    jsonError(c, "nuvouch_not_configured", "set NUVOUCH_INTEGRATOR_API_KEY to call Nuvouch");
 
   // A second "connect" for a subject returns its live session (accepted, or pending and not
   // expired) instead of opening another QR code; only an expired or ended one is replaced.
@@ -157,7 +152,6 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
       c.header("Retry-After", "1");
       return jsonError(
         c,
-        409,
         "connection_in_progress",
         "a connection session for this subject and context is being created; retry shortly",
       );
@@ -184,7 +178,6 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
       log("warn", "nuvouch reused a connection session id", { connectionSessionId: session.id });
       return jsonError(
         c,
-        502,
         "nuvouch_rejected",
         `Nuvouch answered connection session ${session.id}, which already belongs to another subject or context`,
       );
@@ -198,7 +191,7 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
   api.get("/connections", zodValidate("query", ConnectionQuery), async (c) => {
     const { subjectId, contextKey } = c.req.valid("query");
     const [current] = await connectionsOf(c.env.DB, subjectId, contextKey);
-    return current ? c.json(toConnection(current)) : jsonError(c, 404, "connection_not_found");
+    return current ? c.json(toConnection(current)) : jsonError(c, "connection_not_found");
   });
 
   api.post("/approvals", zodValidate("json", CreateApprovalRequest), async (c) => {
@@ -220,16 +213,11 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
     // Everything that may reach Nuvouch passes every check, whatever an earlier attempt at
     // this externalRequestId left behind (a crash's `creating`, a refusal's `failed`).
     if (!expiresInFuture(input, options.now())) {
-      return jsonError(c, 400, "expires_at_in_past", "context.expiresAt is in the past");
+      return jsonError(c, "expires_at_in_past", "context.expiresAt is in the past");
     }
     const connections = await connectionsOf(db, subjectId, contextKey);
     if (!connections.some((row) => row.status === "accepted")) {
-      return jsonError(
-        c,
-        409,
-        "connection_not_accepted",
-        "wait for nuvouch.connection.accepted for this subject first",
-      );
+      return jsonError(c, "connection_not_accepted", "wait for nuvouch.connection.accepted for this subject first");
     }
     const nuvouch = client(c);
     if (!nuvouch) return notConfigured(c);
@@ -279,7 +267,7 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
 
   api.get("/approvals/:externalRequestId", async (c) => {
     const row = await findApproval(c.env.DB, c.req.param("externalRequestId"));
-    if (!row) return jsonError(c, 404, "approval_not_found");
+    if (!row) return jsonError(c, "approval_not_found");
     // The decision's effect: what the deciding event scheduled under the approval's once-key.
     const effect = row.decided_by_event
       ? await options.effectUnderKey(c.env.DB, row.decided_by_event, approvalOnceKey(row.external_request_id))
