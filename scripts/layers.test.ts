@@ -40,6 +40,8 @@ function sourceFiles(dir: string): string[] {
 
 const files = sourceFiles(SRC).filter((file) => !file.startsWith(BROWSER));
 const unitOf = (file: string) => file.split("/")[0] as string;
+/** The tools' files (simulators, signing): not the gateway, which never imports them. */
+const isTool = (file: string) => file.endsWith(".node.ts");
 
 /** Comments out, so that prose about imports or SQL is not read as either. */
 const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
@@ -48,9 +50,11 @@ const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\
 function importsOf(file: string): string[] {
   const text = code(readFileSync(join(SRC, file), "utf8"));
   const specifiers = [
-    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g),
+    ...text.matchAll(
+      /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)|(?:^|\n)\s*import\s+"([^"]+)"/g,
+    ),
   ]
-    .map((match) => match[1] ?? match[2])
+    .map((match) => match[1] ?? match[2] ?? match[3])
     .filter((specifier): specifier is string => specifier?.startsWith(".") === true);
   return specifiers
     .map((specifier) => relative(SRC, resolve(SRC, dirname(file), specifier)))
@@ -101,6 +105,34 @@ describe("layers (src/)", () => {
   });
 });
 
+describe("the tools' files (src/**/*.node.ts)", () => {
+  // A list of event types that imports nothing, shared by a provider and its simulator.
+  const isEventList = (file: string) => /(^|\/)events\.ts$/.test(file);
+
+  it("the gateway imports none of them", () => {
+    const into = files
+      .filter((file) => !isTool(file))
+      .flatMap((file) =>
+        importsOf(file)
+          .filter(isTool)
+          .map((target) => `${file} → ${target}`),
+      );
+    assert.deepEqual(into, []);
+  });
+
+  it("they import nothing of the gateway's but event lists, which import nothing", () => {
+    const gateway = files.filter(isTool).flatMap((file) =>
+      importsOf(file)
+        .filter((target) => !isTool(target) && !isEventList(target))
+        .map((target) => `${file} → ${target}`),
+    );
+    const lists = files
+      .filter(isEventList)
+      .filter((file) => importsOf(file).length > 0 || /\bimport\b/.test(code(readFileSync(join(SRC, file), "utf8"))));
+    assert.deepEqual([...gateway, ...lists], []);
+  });
+});
+
 const TABLES = readdirSync(join(ROOT, "migrations"))
   .flatMap((file) => [
     ...readFileSync(join(ROOT, "migrations", file), "utf8").matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi),
@@ -135,7 +167,9 @@ describe("time (src/)", () => {
   it("only src/clock.ts reads the real time; everything else is handed a Clock", () => {
     const readers = files.filter(
       (file) =>
-        file !== "clock.ts" && /\bDate\.now\b|new Date\(\s*\)/.test(code(readFileSync(join(SRC, file), "utf8"))),
+        file !== "clock.ts" &&
+        !isTool(file) &&
+        /\bDate\.now\b|new Date\(\s*\)/.test(code(readFileSync(join(SRC, file), "utf8"))),
     );
     assert.deepEqual(readers, []);
   });

@@ -7,13 +7,16 @@ import { isStorageUnavailable, jsonError } from "./http/errors";
 import { ingestHandler } from "./ingest/route";
 import { log } from "./log";
 import type { RefusalAggregator } from "./monitor/rejections";
-import type { NuvouchRouteOptions } from "./providers/nuvouch/routes";
+import { providers as builtinProviders, type ProviderRegistry } from "./providers/registry";
+import type { ApiClientOptions } from "./providers/types";
 
 export interface AppOptions {
   /** Milliseconds since the epoch; injected by tests that move the clock. */
   now?: Clock;
-  /** Test seam for the Nuvouch API client's backoff (see providers/nuvouch/routes.ts). */
-  nuvouchClient?: NuvouchRouteOptions["client"];
+  /** The providers served; default the built-in ones (src/providers/registry.ts). */
+  providers?: ProviderRegistry;
+  /** Test seam for the backoff and time limits of the provider API clients the routes use. */
+  apiClient?: ApiClientOptions;
   /** Where refused deliveries are counted; default the isolate's (src/monitor/rejections.ts). */
   refusals?: RefusalAggregator;
 }
@@ -23,16 +26,17 @@ const API_HEADERS = { "cache-control": "no-store", "x-content-type-options": "no
 
 export function createApp(options: AppOptions = {}) {
   const now = options.now ?? systemClock;
+  const providers = options.providers ?? builtinProviders;
   const app = new Hono<{ Bindings: Env }>();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.all("/webhooks/:provider", ingestHandler(now, options.refusals));
+  app.all("/webhooks/:provider", ingestHandler({ now, providers, refusals: options.refusals }));
   app.use("/api/*", async (c, next) => {
     await next();
     for (const [name, value] of Object.entries(API_HEADERS)) c.res.headers.set(name, value);
   });
-  app.route("/api", adminApi({ now, client: options.nuvouchClient }));
-  app.route("/dashboard", dashboard());
+  app.route("/api", adminApi({ now, providers, apiClient: options.apiClient }));
+  app.route("/dashboard", dashboard({ providers }));
 
   app.notFound((c) => jsonError(c, "not_found"));
   app.onError((error, c) => {

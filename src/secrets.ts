@@ -6,12 +6,11 @@ import { log } from "./log";
  * the "secret manager" of the Nuvouch document), read with `await env.NAME.get()`.
  */
 export type SecretName =
-  | "NOVA_WEBHOOK_SECRET"
-  | "NUVEI_WEBHOOK_SECRET"
-  | "NUVOUCH_CALLBACK_SECRET"
   | "NUVOUCH_INTEGRATOR_API_KEY"
   | "ADMIN_API_TOKEN"
-  | "FORWARD_SIGNING_SECRET";
+  | "FORWARD_SIGNING_SECRET"
+  // A provider's signing secrets (its `secretBinding`).
+  | `${string}_SECRET`;
 
 interface SecretsStoreBinding {
   get(): Promise<string>;

@@ -1,6 +1,6 @@
 import { type EventRow, requarantine } from "../events/store";
 import { readEvent } from "../providers/read-event";
-import { getProvider } from "../providers/registry";
+import type { ProviderRegistry } from "../providers/registry";
 import type { ParseFailure } from "../providers/types";
 import { enqueueEvent, MAX_INLINE_MESSAGE_BYTES } from "../queue/enqueue";
 import type { EventMessage } from "../queue/message";
@@ -24,7 +24,12 @@ export function blobBytes(value: unknown): Uint8Array {
  * it flows on as a normal event under its id; still unreadable, it stays quarantined with today's
  * reasons (written here) and is not queued.
  */
-export async function replayMessage(db: D1Database, row: EventRow, nowMs: number): Promise<ReplayPlan> {
+export async function replayMessage(
+  db: D1Database,
+  providers: ProviderRegistry,
+  row: EventRow,
+  nowMs: number,
+): Promise<ReplayPlan> {
   const base = {
     v: 1 as const,
     id: row.id,
@@ -37,7 +42,7 @@ export async function replayMessage(db: D1Database, row: EventRow, nowMs: number
   if (row.status !== "quarantined") {
     return ok({ ...base, type: row.type, occurredAt: row.occurred_at, payload: row.payload });
   }
-  const provider = getProvider(row.provider);
+  const provider = providers.get(row.provider);
   const parsed = provider
     ? await readEvent(provider, {
         headers: new Headers(row.content_type ? { "content-type": row.content_type } : {}),
@@ -77,7 +82,12 @@ export class ReplayEnqueueError extends Error {
  * Queues a replay of each row: small messages together through sendBatch, a payload too
  * large for one message parked in D1 first, as ingest does.
  */
-export async function replayEvents(env: Env, rows: readonly EventRow[], nowMs: number): Promise<ReplayResult> {
+export async function replayEvents(
+  env: Env,
+  providers: ProviderRegistry,
+  rows: readonly EventRow[],
+  nowMs: number,
+): Promise<ReplayResult> {
   const invalid: ReplayResult["invalid"] = [];
   let replayed = 0;
   let batch: MessageSendRequest<EventMessage>[] = [];
@@ -91,7 +101,7 @@ export async function replayEvents(env: Env, rows: readonly EventRow[], nowMs: n
   };
   try {
     for (const row of rows) {
-      const plan = await replayMessage(env.DB, row, nowMs);
+      const plan = await replayMessage(env.DB, providers, row, nowMs);
       if (!plan.ok) {
         invalid.push({ id: row.id, reason: plan.message });
         continue;

@@ -7,9 +7,8 @@ import { EVENT_STATUSES, type EventRow, getEvent } from "../events/store";
 import { jsonError } from "../http/errors";
 import { zodValidate } from "../http/validate";
 import { log } from "../log";
-import { nuveiApi } from "../providers/nuvei/routes";
-import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
-import { providerNames } from "../providers/registry";
+import type { ProviderRegistry } from "../providers/registry";
+import type { ApiClientOptions } from "../providers/types";
 import { audit } from "./audit";
 import { requireAdminToken } from "./auth";
 import { effectDetails } from "./effect-detail";
@@ -17,20 +16,21 @@ import { operationsApi } from "./operations";
 import { blobBytes, type ReplayResult, replayEvents } from "./replay";
 import { statsApi } from "./stats";
 
-const ListQuery = z.object({
-  provider: z.enum(providerNames as [string, ...string[]]).optional(),
-  type: z.string().min(1).max(200).optional(),
-  status: z.enum(EVENT_STATUSES).optional(),
-  dedupeKey: z.string().min(1).max(256).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, "a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(200))
-    .optional()
-    .default(50),
-  cursor: z.string().max(1024).optional(),
-});
+const listQuery = (providerNames: readonly string[]) =>
+  z.object({
+    provider: z.enum(providerNames as [string, ...string[]]).optional(),
+    type: z.string().min(1).max(200).optional(),
+    status: z.enum(EVENT_STATUSES).optional(),
+    dedupeKey: z.string().min(1).max(256).optional(),
+    limit: z
+      .string()
+      .regex(/^\d+$/, "a whole number")
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(200))
+      .optional()
+      .default(50),
+    cursor: z.string().max(1024).optional(),
+  });
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -49,13 +49,13 @@ function rawBodyOf(row: EventRow) {
 }
 
 /** The operator API (docs/contract.md §7), mounted at `/api`; every route needs the bearer token. */
-export function adminApi(options: { now: Clock; client?: NuvouchRouteOptions["client"] }) {
+export function adminApi(options: { now: Clock; providers: ProviderRegistry; apiClient?: ApiClientOptions }) {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", requireAdminToken(options.now));
   api.route("/stats", statsApi(options));
   api.route("/", operationsApi(options));
 
-  api.get("/events", zodValidate("query", ListQuery), async (c) => {
+  api.get("/events", zodValidate("query", listQuery(options.providers.names)), async (c) => {
     const query = c.req.valid("query");
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (cursor && !cursor.ok) return jsonError(c, cursor.code, cursor.message);
@@ -90,7 +90,7 @@ export function adminApi(options: { now: Clock; client?: NuvouchRouteOptions["cl
     if (!row) return jsonError(c, "event_not_found");
     let result: ReplayResult;
     try {
-      result = await replayEvents(c.env, [row], options.now());
+      result = await replayEvents(c.env, options.providers, [row], options.now());
     } catch (error) {
       log("error", "replay enqueue failed", { id: row.id, error: String(error) });
       return jsonError(c, "enqueue_failed");
@@ -104,9 +104,10 @@ export function adminApi(options: { now: Clock; client?: NuvouchRouteOptions["cl
     return c.json({ status: "replay_queued", id: row.id }, 202);
   });
 
-  api.route("/nuvei", nuveiApi());
-
-  api.route("/nuvouch", nuvouchApi({ ...options, effectUnderKey }));
+  for (const provider of options.providers.list) {
+    const routes = provider.routes?.({ now: options.now, apiClient: options.apiClient, effectUnderKey });
+    if (routes) api.route(`/${provider.name}`, routes);
+  }
 
   api.notFound((c) => jsonError(c, "not_found"));
   return api;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Clock } from "../clock";
 import { eventCountsByBucket, STATS_WINDOWS, type StatsWindow } from "../events/stats";
 import { zodValidate } from "../http/validate";
-import { providerNames } from "../providers/registry";
+import type { ProviderRegistry } from "../providers/registry";
 
 const StatsQuery = z.object({
   window: z
@@ -20,7 +20,7 @@ const StatsQuery = z.object({
  * (kept, not parsed) is counted beside them.
  * Mounted inside the operator API, so it is behind the same bearer token.
  */
-export function statsApi(options: { now: Clock }) {
+export function statsApi(options: { now: Clock; providers: ProviderRegistry }) {
   const api = new Hono<{ Bindings: Env }>();
   api.get("/", zodValidate("query", StatsQuery), async (c) => {
     const query = c.req.valid("query");
@@ -38,7 +38,7 @@ export function statsApi(options: { now: Clock }) {
     });
 
     const empty = () => ({ total: 0, retrying: 0, dead: 0, quarantined: 0 });
-    const totals = new Map(providerNames.map((name) => [name, empty()]));
+    const totals = new Map(options.providers.names.map((name) => [name, empty()]));
     const buckets = results.map((row) => {
       const sum = totals.get(row.provider) ?? empty();
       sum.total += row.total;

@@ -96,7 +96,8 @@ const effectTimeout = (config: Config) => config.EFFECT_TIMEOUT_MS;
 export class EffectRegistry<P extends Provider = BuiltinProvider> {
   private readonly effects: RegisteredEffect[] = [];
 
-  constructor(private readonly providers: ProviderRegistry<P> = builtinProviders as ProviderRegistry<never>) {}
+  /** The providers whose events this registry's handlers name: the ones its consumer serves. */
+  constructor(readonly providers: ProviderRegistry<P> = builtinProviders as ProviderRegistry<never>) {}
 
   on<N extends EventName<P>>(
     event: N,

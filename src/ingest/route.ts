@@ -6,7 +6,7 @@ import { jsonError } from "../http/errors";
 import { log, warnOnce } from "../log";
 import { refusals as isolateRefusals, type RefusalAggregator } from "../monitor/rejections";
 import { readEvent } from "../providers/read-event";
-import { getProvider } from "../providers/registry";
+import type { ProviderRegistry } from "../providers/registry";
 import type { Delivery } from "../providers/types";
 import { enqueueEvent, gatewayEventId } from "../queue/enqueue";
 import { readSecretList } from "../secrets";
@@ -37,11 +37,12 @@ type Env_ = { Bindings: Env };
  * delivery, D1) has taken it, and a delivery refused at any step leaves no trace but its count in
  * `rejections`.
  */
-export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateRefusals) {
+export function ingestHandler(options: { now: Clock; providers: ProviderRegistry; refusals?: RefusalAggregator }) {
+  const { now, providers, refusals = isolateRefusals } = options;
   return async (c: Context<Env_>): Promise<Response> => {
     const elapsed = stopwatch();
     const providerName = c.req.param("provider") ?? "";
-    const provider = getProvider(providerName);
+    const provider = providers.get(providerName);
     const logDelivery = (status: number, result: string, fields: Record<string, unknown> = {}) =>
       log(status >= 500 ? "error" : "info", "delivery", {
         provider: provider ? provider.name : providerName.slice(0, 32),

@@ -34,14 +34,14 @@ export class ProviderRegistry<P extends Provider = Provider> {
   }
 }
 
-/** Adding a provider: a folder beside these three and one entry here. */
+/** Adding a provider: a folder beside these three and one entry here (README, "Adding a provider"). */
 export const providers = new ProviderRegistry([nova, nuvei, nuvouch]);
 
 export type BuiltinProvider = (typeof providers.list)[number];
 export type ProviderName = BuiltinProvider["name"];
 
-export function getProvider(name: string): Provider | undefined {
-  return providers.get(name);
-}
-
-export const providerNames: string[] = providers.names;
+// Each provider's secret must be a binding the Worker declares (.dev.vars.example, whence `wrangler
+// types` makes Env): a provider whose secret was never configured fails to compile here.
+type Undeclared = Exclude<BuiltinProvider["secretBinding"], keyof Env>;
+const everySecretDeclared: [Undeclared] extends [never] ? true : Undeclared = true;
+void everySecretDeclared;

@@ -1,3 +1,4 @@
+import type { Hono } from "hono";
 import type { z } from "zod";
 import type { Clock } from "../clock";
 import type { SignatureCheck } from "../crypto/signature-check";
@@ -39,8 +40,8 @@ export interface ParseFailure extends Failure<"payload_invalid"> {
 
 export type ParseResult = Result<ParsedEvent, ParseFailure>;
 
-/** Env bindings that hold a provider's comma-separated signing secrets. */
-export type SecretBinding = "NOVA_WEBHOOK_SECRET" | "NUVEI_WEBHOOK_SECRET" | "NUVOUCH_CALLBACK_SECRET";
+/** The Env binding that holds a provider's comma-separated signing secrets. */
+export type SecretBinding = `${string}_SECRET`;
 
 /** A verified event as the consumer sees it: recorded, about to drive state. */
 export interface ConsumeInput {
@@ -79,12 +80,31 @@ export interface ConsumePlan {
  */
 export interface ProviderRouteContext {
   now: Clock;
+  /** How the routes call their provider's API, where they do: a test seam for backoff and time limits. */
+  apiClient?: ApiClientOptions;
   /** The effect an event scheduled under a once-key (src/effects/ledger.ts `effectUnderKey`). */
   effectUnderKey(
     db: D1Database,
     eventId: string,
     onceKey: string,
   ): Promise<{ status: string; attempts: number } | null>;
+}
+
+/** The knobs of an outbound API client that tests turn; production uses each client's defaults. */
+export interface ApiClientOptions {
+  timeoutMs?: number;
+  /** Attempts per call, the first included. */
+  maxAttempts?: number;
+  /** Backoff base; attempt n waits about base·2^(n-1), with full jitter. */
+  backoffMs?: number;
+  /**
+   * The most one call may take, waits and attempts included. A retry that would end past it is
+   * not made, so an HTTP caller is answered 503 + Retry-After instead of being held.
+   */
+  budgetMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: Clock;
+  random?: () => number;
 }
 
 /** Event type → the zod schema its payload passes: the names effect handlers may subscribe to. */
@@ -94,10 +114,12 @@ export interface Provider<
   Name extends string = string,
   Events extends EventSchemas = EventSchemas,
   Envelope extends z.ZodType = z.ZodType,
+  Binding extends SecretBinding = SecretBinding,
 > {
   /** The `:provider` segment of `POST /webhooks/:provider`, and the prefix of its event names. */
   readonly name: Name;
-  readonly secretBinding: SecretBinding;
+  /** A Worker secret or Secrets Store binding: declare it in .dev.vars.example and wrangler.toml. */
+  readonly secretBinding: Binding;
   /**
    * The event types this gateway knows (`.on("<name>:<type>")`). A provider may deliver others:
    * they are recorded and forwarded, and reach its catch-all handlers (`<name>:*`, `*`) only.
@@ -110,12 +132,17 @@ export interface Provider<
   parse(text: string, delivery: Delivery): Promise<ParseResult> | ParseResult;
   /** Consumer side: validates the stored payload again and returns its state rule writes. */
   consume(input: ConsumeInput): ConsumePlan;
+  /** Its operator routes, if it has any: mounted at `/api/<name>`, behind the admin token. */
+  routes?(context: ProviderRouteContext): Hono<{ Bindings: Env }>;
 }
 
 /** A provider, its literal name and event types kept for the types of effect handlers. */
-export function defineProvider<const Name extends string, Events extends EventSchemas, Envelope extends z.ZodType>(
-  provider: Provider<Name, Events, Envelope>,
-): Provider<Name, Events, Envelope> {
+export function defineProvider<
+  const Name extends string,
+  Events extends EventSchemas,
+  Envelope extends z.ZodType,
+  const Binding extends SecretBinding,
+>(provider: Provider<Name, Events, Envelope, Binding>): Provider<Name, Events, Envelope, Binding> {
   return provider;
 }
 

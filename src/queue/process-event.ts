@@ -17,13 +17,13 @@ import {
   setEventOutcome,
 } from "../events/store";
 import { log } from "../log";
-import { getProvider } from "../providers/registry";
 import type { Provider } from "../providers/types";
 import { Batch } from "../sql";
 import { backoffSeconds } from "./backoff";
 import { EventMessage } from "./message";
 
 export interface ConsumerDeps {
+  /** The effects to run, and (its `providers`) the providers whose events are consumed. */
   registry: EffectRegistry<Provider>;
   now: Clock;
 }
@@ -49,7 +49,7 @@ export async function processEventMessage(
     return { kind: "ack", note: "malformed" };
   }
   const message = parsed.data;
-  const provider = getProvider(message.provider);
+  const provider = deps.registry.providers.get(message.provider);
   if (!provider) {
     log("error", "queue message for an unknown provider dropped", { provider: message.provider, id: message.id });
     return { kind: "ack", note: "unknown provider" };

@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { sha256Hex } from "../../src/crypto/hmac";
 import { withForwarding } from "../../src/effects/forward";
 import { EffectRegistry } from "../../src/effects/registry";
-import { getProvider } from "../../src/providers/registry";
+import { providers } from "../../src/providers/registry";
+import type { Provider } from "../../src/providers/types";
 import { createQueueHandler } from "../../src/queue/consumer";
 import { gatewayEventId } from "../../src/queue/enqueue";
 import type { EventMessage } from "../../src/queue/message";
@@ -19,7 +20,7 @@ export async function messageFor(
 ): Promise<EventMessage> {
   const text = typeof payload === "string" ? payload : JSON.stringify(payload);
   const body = new TextEncoder().encode(text);
-  const p = getProvider(provider);
+  const p = providers.get(provider);
   if (!p) throw new Error(`unknown provider ${provider}`);
   const read = await p.parse(text, {
     headers: new Headers({ "content-type": "application/json" }),
@@ -43,7 +44,8 @@ export async function messageFor(
 
 export interface ConsumeOptions {
   env?: Env;
-  registry?: EffectRegistry;
+  /** The effects, and (its `providers`) the providers served; default none, and the built-in ones. */
+  registry?: EffectRegistry<Provider>;
   queue?: string;
   attempts?: number;
   nowMs?: number;

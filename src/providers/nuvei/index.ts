@@ -3,6 +3,7 @@ import { describeIssues, parseJsonEnvelope, parseJsonObject } from "../json";
 import { defineProvider, eventSchemas, type ParsedEvent, type ParseResult } from "../types";
 import { NUVEI_EVENT_TYPES } from "./events";
 import { parseDottedForm } from "./form";
+import { nuveiApi } from "./routes";
 import { keepNumberText, NuveiWebhook } from "./schema";
 import { verifyNuveiSignature } from "./signature";
 import { transactionFromWebhook } from "./state";
@@ -56,4 +57,5 @@ export const nuvei = defineProvider({
       data: webhook,
     };
   },
+  routes: nuveiApi,
 });

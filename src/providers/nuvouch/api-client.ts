@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import { type Clock, systemClock } from "../../clock";
+import { systemClock } from "../../clock";
+import type { ApiClientOptions } from "../types";
 import {
   ApprovalRequest,
   ConnectionSession,
@@ -33,23 +34,10 @@ export class NuvouchApiError extends Error {
   }
 }
 
-export interface NuvouchClientOptions {
+/** A call that would end past `budgetMs` fails with `retryAfterSeconds` (a Retry-After of 30 s twice is a minute). */
+export interface NuvouchClientOptions extends ApiClientOptions {
   baseUrl: string;
   apiKey: string;
-  timeoutMs?: number;
-  /** Attempts per call, the first included. */
-  maxAttempts?: number;
-  /** Backoff base; attempt n waits about base·2^(n-1), with full jitter. */
-  backoffMs?: number;
-  /**
-   * The most one call may take, waits and attempts included. A retry that would end past it
-   * is not made: the call fails with `retryAfterSeconds`, so an HTTP caller is answered
-   * 503 + Retry-After instead of being held (a Retry-After of 30 s twice is a minute).
-   */
-  budgetMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  now?: Clock;
-  random?: () => number;
 }
 
 function retryAfterMs(response: Response, nowMs: number): number | null {

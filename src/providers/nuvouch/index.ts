@@ -2,6 +2,7 @@ import { verifyTimestampedSignature } from "../../crypto/timestamped-signature";
 import { parseJsonEnvelope } from "../json";
 import { defineProvider, eventSchemas } from "../types";
 import { APPROVAL_EVENT_TYPES, CONNECTION_EVENT_TYPES } from "./events";
+import { nuvouchApi } from "./routes";
 import { NuvouchApprovalEvent, NuvouchConnectionEvent, NuvouchEvent } from "./schema";
 import { approvalFromCallback, approvalOnceKey, connectionFromCallback } from "./state";
 import { decidedByCondition, upsertApproval, upsertConnection } from "./store";
@@ -58,4 +59,5 @@ export const nuvouch = defineProvider({
     }
     return { ...base, statements: [], onceKey: eventId };
   },
+  routes: nuvouchApi,
 });

@@ -1,12 +1,11 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { Clock } from "../../clock";
 import { getConfig } from "../../config";
 import { jsonError } from "../../http/errors";
 import { zodValidate } from "../../http/validate";
 import { log } from "../../log";
 import type { ProviderRouteContext } from "../types";
-import { createNuvouchClient, isDuplicateExternalId, NuvouchApiError, type NuvouchClientOptions } from "./api-client";
+import { createNuvouchClient, isDuplicateExternalId, NuvouchApiError } from "./api-client";
 import {
   CreateApprovalRequest,
   CreateConnectionSessionRequest,
@@ -30,12 +29,6 @@ import {
 import { approvalOnceKey } from "./state";
 
 type AppEnv = { Bindings: Env };
-
-export interface NuvouchRouteOptions extends ProviderRouteContext {
-  now: Clock;
-  /** Test seam for backoff and sleeping; production uses the client's defaults. */
-  client?: Partial<NuvouchClientOptions>;
-}
 
 /**
  * A connection request that finds another one for the same pair in flight waits this long
@@ -111,7 +104,7 @@ const ConnectionQuery = z.object({ subjectId: z.string().min(1), contextKey: z.s
  * The integrator's side of the Nuvouch loop (docs/contract.md §7): connection sessions and approval
  * requests. Mounted under the operator API, so every route needs the bearer token.
  */
-export function nuvouchApi(options: NuvouchRouteOptions) {
+export function nuvouchApi(options: ProviderRouteContext) {
   const api = new Hono<AppEnv>();
 
   const client = (c: Context<AppEnv>) => {
@@ -120,7 +113,7 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
     return createNuvouchClient({
       baseUrl: config.NUVOUCH_API_BASE_URL,
       apiKey: config.NUVOUCH_INTEGRATOR_API_KEY,
-      ...options.client,
+      ...options.apiClient,
     });
   };
   const notConfigured = (c: Context<AppEnv>) =>
