@@ -6,6 +6,7 @@ import { jsonError } from "../http/errors";
 import { zodValidate } from "../http/validate";
 import { log } from "../log";
 import type { ProviderRegistry } from "../providers/registry";
+import { BULK_REPLAY_STATUSES } from "../statuses";
 import { audit } from "./audit";
 import { MAX_SEND_BATCH_MESSAGES, ReplayEnqueueError, replayEvents } from "./replay";
 
@@ -16,7 +17,7 @@ export const MAX_BULK_REPLAY = 1000;
 const bulkReplayBody = (providerNames: readonly string[]) =>
   z
     .strictObject({
-      status: z.enum(["dead", "quarantined"]),
+      status: z.enum(BULK_REPLAY_STATUSES),
       provider: z.enum(providerNames as [string, ...string[]]).optional(),
       since: instant.optional(),
       until: instant.optional(),

@@ -3,12 +3,13 @@ import { z } from "zod";
 import type { Clock } from "../clock";
 import { effectUnderKey } from "../effects/ledger";
 import { decodeCursor, encodeCursor, listEvents, toApiEvent } from "../events/query";
-import { EVENT_STATUSES, type EventRow, getEvent } from "../events/store";
+import { type EventRow, getEvent } from "../events/store";
 import { jsonError } from "../http/errors";
-import { zodValidate } from "../http/validate";
+import { pageLimit, zodValidate } from "../http/validate";
 import { log } from "../log";
 import type { ProviderRegistry } from "../providers/registry";
 import type { ApiClientOptions } from "../providers/types";
+import { EVENT_STATUSES } from "../statuses";
 import { audit } from "./audit";
 import { requireAdminToken } from "./auth";
 import { effectDetails } from "./effect-detail";
@@ -22,13 +23,7 @@ const listQuery = (providerNames: readonly string[]) =>
     type: z.string().min(1).max(200).optional(),
     status: z.enum(EVENT_STATUSES).optional(),
     dedupeKey: z.string().min(1).max(256).optional(),
-    limit: z
-      .string()
-      .regex(/^\d+$/, "a whole number")
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(200))
-      .optional()
-      .default(50),
+    limit: pageLimit(),
     cursor: z.string().max(1024).optional(),
   });
 

@@ -1,19 +1,12 @@
 import { Webhook } from "standardwebhooks";
 import { systemClock } from "../clock";
 import { getConfig } from "../config";
+import { retryAfterMs } from "../http/retry-after";
 import type { Provider } from "../providers/types";
 import { readSecret } from "../secrets";
 import { type EffectContext, type EffectRegistry, RetryLaterError } from "./registry";
 
 export const FORWARD_EFFECT = "forward";
-
-/** Retry-After is delta-seconds or an HTTP date; anything else falls back to backoff. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - nowMs) / 1000)) : null;
-}
 
 export const RESPONSE_SNIPPET_BYTES = 512;
 
@@ -86,9 +79,9 @@ async function forwardEvent(context: EffectContext<unknown>): Promise<void> {
     responseBody: await readSnippet(response.body, RESPONSE_SNIPPET_BYTES),
   });
   if (response.ok) return;
-  const retryAfter = parseRetryAfter(response.headers.get("retry-after"), context.now());
+  const retryAfter = retryAfterMs(response.headers.get("retry-after"), context.now());
   if (response.status === 429 && retryAfter !== null) {
-    throw new RetryLaterError(`forward target answered 429`, retryAfter);
+    throw new RetryLaterError(`forward target answered 429`, Math.ceil(retryAfter / 1000));
   }
   throw new Error(`forward target answered ${response.status}`);
 }

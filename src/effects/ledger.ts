@@ -1,6 +1,6 @@
 import { type Batch, both, type SqlCondition } from "../sql";
 
-export type EffectStatus = "pending" | "running" | "done" | "failed" | "dead";
+import type { EffectStatus } from "../statuses";
 
 export interface EffectRow {
   id: string;

@@ -1,8 +1,9 @@
-import { type Clock, stopwatch } from "../clock";
+import { type Clock, stopwatch, TimeoutError, withTimeout } from "../clock";
 import { getConfig } from "../config";
 import { log } from "../log";
 import type { Provider } from "../providers/types";
-import { type AttemptDetails, type AttemptOutcome, recordAttempt } from "./attempts";
+import type { AttemptOutcome } from "../statuses";
+import { type AttemptDetails, recordAttempt } from "./attempts";
 import { claimEffect, finishEffect, owedEffects } from "./ledger";
 import { type EffectRegistry, type EventInfo, RetryLaterError } from "./registry";
 
@@ -18,25 +19,6 @@ export interface RunEffectsInput {
 }
 
 export type RunEffectsResult = { done: true; ran: number } | { done: false; error: string; retryAfterSeconds?: number };
-
-class EffectTimeoutError extends Error {}
-
-/** Rejects when the handler outlives its timeout, even one that ignores its abort signal. */
-async function withTimeout(run: (signal: AbortSignal) => Promise<void> | void, ms: number): Promise<void> {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(new EffectTimeoutError(`timed out after ${ms} ms`));
-      reject(new EffectTimeoutError(`timed out after ${ms} ms`));
-    }, ms);
-  });
-  try {
-    await Promise.race([Promise.resolve().then(() => run(controller.signal)), timeout]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
 
 /**
  * Runs every effect this event still owes, each claimed first so that no two consumers run
@@ -99,7 +81,7 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
     } catch (error) {
       const message = `effect ${row.name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
       // A handler that timed out may still be running: its lease keeps the next attempt away.
-      const timedOut = error instanceof EffectTimeoutError;
+      const timedOut = error instanceof TimeoutError;
       await settle("failed", timedOut ? "timeout" : "failed", { error: message, keepLease: timedOut });
       log("warn", "effect failed", {
         eventId: input.event.id,

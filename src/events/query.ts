@@ -1,5 +1,6 @@
 import { type Failure, fail, ok, type Result } from "../result";
-import type { EventRow, EventStatus } from "./store";
+import type { EventStatus } from "../statuses";
+import type { EventRow } from "./store";
 
 export interface EventFilters {
   provider?: string;

@@ -1,8 +1,6 @@
 import { effectsOwedSql } from "../effects/ledger";
 
-/** Every status an event row can hold (contract §7); the CHECK in migrations/0005 lists the same. */
-export const EVENT_STATUSES = ["processed", "retrying", "dead", "quarantined"] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
+import type { EventStatus } from "../statuses";
 
 export interface EventRow {
   id: string;

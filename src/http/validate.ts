@@ -1,5 +1,6 @@
 import { validator } from "hono/validator";
-import type { z } from "zod";
+import { z } from "zod";
+import { issueList } from "../issues";
 import { jsonError } from "./errors";
 
 /** hono's validator with a zod schema; failures answer 400 `invalid_json` or `invalid_query`, with the issues. */
@@ -8,11 +9,19 @@ export function zodValidate<T extends "json" | "query", S extends z.ZodType>(tar
     const result = schema.safeParse(value);
     if (!result.success) {
       return jsonError(c, `invalid_${target}`, "request failed validation", {
-        fields: {
-          issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
-        },
+        fields: { issues: issueList(result.error) },
       });
     }
     return result.data as z.output<S>;
   });
 }
+
+/** A list's `limit` query parameter: a whole number 1 to 200, 50 unless given (contract §7). */
+export const pageLimit = () =>
+  z
+    .string()
+    .regex(/^\d+$/, "a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(200))
+    .optional()
+    .default(50);

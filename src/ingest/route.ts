@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { type Clock, stopwatch } from "../clock";
+import { type Clock, stopwatch, withTimeout } from "../clock";
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { jsonError } from "../http/errors";
@@ -20,15 +20,6 @@ import { countRefusal, isRefusal } from "./refusals";
 // the delivery is queued and the consumer dedupes it.
 const FAST_PATH_BUDGET_MS = 1500;
 
-function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`dedupe lookup took over ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
 type Env_ = { Bindings: Env };
 
 /**
@@ -173,7 +164,11 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
     const id = await gatewayEventId(provider.name, dedupeKey);
     let conflict = false;
     try {
-      const known = await withinBudget(fastPath.accepted(provider.name, dedupeKey, id), FAST_PATH_BUDGET_MS);
+      const known = await withTimeout(
+        () => fastPath.accepted(provider.name, dedupeKey, id),
+        FAST_PATH_BUDGET_MS,
+        `dedupe lookup took over ${FAST_PATH_BUDGET_MS} ms`,
+      );
       if (known && (known.bodySha256 === null || known.bodySha256 === bodySha256)) {
         outcome(200, "duplicate", { dedupeKey, id: known.id });
         return c.json({ status: "duplicate", id: known.id }, 200);

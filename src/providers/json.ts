@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { describeIssues } from "../issues";
 import { type Failure, fail, ok, type Result } from "../result";
 import type { ParsedEvent, ParseFailure } from "./types";
 
@@ -89,14 +90,6 @@ export function parseJsonObject(text: string, reviver?: Reviver): JsonObjectResu
     return fail("payload_invalid", `key ${JSON.stringify(shape.duplicateKey.slice(0, 64))} given twice`);
   }
   return ok(value as Record<string, unknown>);
-}
-
-/** zod's first issues as one short line: enough for the sender, never the whole payload. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
-    .join("; ");
 }
 
 /** The envelope fields that name an event, read even from a body that fails its schema. */

@@ -58,6 +58,14 @@ export interface Simulator<Name extends string = string> {
   formBody?(payload: Json): string;
 }
 
+/** A simulator's events when their names are those of a list: each resolves to itself. */
+export function listedEvents(
+  events: readonly string[],
+  eventType: (event: string) => string = (event) => event,
+): Pick<Simulator, "events" | "resolve" | "eventType"> {
+  return { events, resolve: (event) => (events.includes(event) ? event : undefined), eventType };
+}
+
 /** Deterministic [0, 1) generator (mulberry32) for reproducible shuffles and resends. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;

@@ -16,6 +16,7 @@ import {
   recordEvent,
   setEventOutcome,
 } from "../events/store";
+import { describeIssues } from "../issues";
 import { log } from "../log";
 import type { Provider } from "../providers/types";
 import { Batch } from "../sql";
@@ -45,7 +46,7 @@ export async function processEventMessage(
   const parsed = EventMessage.safeParse(body);
   if (!parsed.success) {
     // A message that can never be processed is dropped loudly, not retried forever.
-    log("error", "malformed queue message dropped", { issues: parsed.error.issues.slice(0, 3).map((i) => i.message) });
+    log("error", "malformed queue message dropped", { issues: describeIssues(parsed.error) });
     return { kind: "ack", note: "malformed" };
   }
   const message = parsed.data;

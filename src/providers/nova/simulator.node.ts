@@ -1,10 +1,10 @@
 // Nova for the tools: its deliveries as the Nova document shows them, signed as Nova signs them.
-
 import { timestampedSignature } from "../signing.node.ts";
 import {
   defaultSources,
   digits,
   type Json,
+  listedEvents,
   randomToken,
   type Simulator,
   type Sources,
@@ -66,9 +66,7 @@ function data(event: string, story: StoryFields, sources: Sources): Json {
 export const novaSimulator = {
   name: "nova",
   secretBinding: "NOVA_WEBHOOK_SECRET",
-  events: NOVA_EVENT_TYPES,
-  resolve: (event) => ((NOVA_EVENT_TYPES as readonly string[]).includes(event) ? event : undefined),
-  eventType: (event) => event,
+  ...listedEvents(NOVA_EVENT_TYPES),
   build(event, story, options = {}) {
     const sources = options.sources ?? defaultSources;
     return {

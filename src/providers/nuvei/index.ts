@@ -1,5 +1,6 @@
+import { describeIssues } from "../../issues";
 import { fail, ok } from "../../result";
-import { describeIssues, parseJsonEnvelope, parseJsonObject } from "../json";
+import { parseJsonEnvelope, parseJsonObject } from "../json";
 import { defineProvider, eventSchemas, type ParsedEvent, type ParseResult } from "../types";
 import { NUVEI_EVENT_TYPES } from "./events";
 import { parseDottedForm } from "./form";

@@ -2,7 +2,7 @@
 // name-value pairs), signed with its timestamp and digest headers.
 import { createHash } from "node:crypto";
 import { hmacSha256 } from "../signing.node.ts";
-import { defaultSources, digits, type Json, type Simulator, type Sources } from "../simulation.node.ts";
+import { defaultSources, digits, type Json, listedEvents, type Simulator, type Sources } from "../simulation.node.ts";
 import { NUVEI_STATUSES } from "./events.ts";
 
 /** D = base64(HMAC-SHA256(secret, H + T)), H the lowercase hex SHA-256 of the raw body. */
@@ -37,9 +37,7 @@ export const nuveiSimulator = {
   name: "nuvei",
   secretBinding: "NUVEI_WEBHOOK_SECRET",
   // The statuses one transaction moves through; the event is its `result.status`.
-  events: NUVEI_STATUSES,
-  resolve: (event) => ((NUVEI_STATUSES as readonly string[]).includes(event) ? event : undefined),
-  eventType: (event) => `transaction.${event}`,
+  ...listedEvents(NUVEI_STATUSES, (status) => `transaction.${status}`),
   /** One transaction's webhook: every status of a story shares its ids and amounts. */
   build(status, story, options = {}) {
     const sources = options.sources ?? defaultSources;

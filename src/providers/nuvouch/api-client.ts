@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { systemClock } from "../../clock";
+import { retryAfterMs } from "../../http/retry-after";
 import type { ApiClientOptions } from "../types";
 import {
   ApprovalRequest,
@@ -38,14 +39,6 @@ export class NuvouchApiError extends Error {
 export interface NuvouchClientOptions extends ApiClientOptions {
   baseUrl: string;
   apiKey: string;
-}
-
-function retryAfterMs(response: Response, nowMs: number): number | null {
-  const value = response.headers.get("retry-after")?.trim();
-  if (!value) return null;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, at - nowMs) : null;
 }
 
 /**
@@ -136,7 +129,7 @@ export function createNuvouchClient(options: NuvouchClientOptions) {
           `Nuvouch ${method} ${url} answered ${response.status}${reason}`,
           url,
         );
-        if (response.status === 429) wait = retryAfterMs(response, now());
+        if (response.status === 429) wait = retryAfterMs(response.headers.get("retry-after"), now());
       } catch (thrown) {
         if (!(thrown instanceof NuvouchApiError)) throw thrown;
         error = thrown;
