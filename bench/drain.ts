@@ -8,8 +8,8 @@
 import { cpus } from "node:os";
 import { type DevGateway, startDevGateway } from "../e2e/support/dev-gateway.ts";
 import { type ApiEvent, getEvent, listAllEvents, mapLimit } from "../e2e/support/operator.ts";
-import { buildPayload, newStory } from "../scripts/simulator/payloads.ts";
-import { signatureHeaders } from "../scripts/simulator/sign.ts";
+import { newStory } from "../src/providers/simulation.node.ts";
+import { buildPayload, signatureHeaders } from "../src/providers/simulators.node.ts";
 
 const N = Number(process.env.BENCH_DRAIN_N ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_DRAIN_CONCURRENCY ?? 32);

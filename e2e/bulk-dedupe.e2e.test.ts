@@ -3,14 +3,9 @@
 // leave exactly 1,000 processed events and one effect per approval decision, run once.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import {
-  buildPayload,
-  EVENTS,
-  newStory,
-  type ProviderName,
-  seededRandom,
-  toDottedForm,
-} from "../scripts/simulator/payloads.ts";
+import { toDottedForm } from "../src/providers/nuvei/simulator.node.ts";
+import { newStory, seededRandom } from "../src/providers/simulation.node.ts";
+import { buildPayload, type ProviderName, simulators } from "../src/providers/simulators.node.ts";
 import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
 import {
   type Answer,
@@ -62,7 +57,7 @@ after(async () => {
 function buildDeliveries(random: () => number): Delivery[] {
   const run = Math.floor(random() * 36 ** 6).toString(36);
   const distinct: Omit<Delivery, "index">[] = [];
-  const novaTypes = EVENTS.nova;
+  const novaTypes = simulators.nova.events;
   for (let i = 0; i < NOVA_EVENTS; i++) {
     const type = novaTypes[i % novaTypes.length] as string;
     const payload = buildPayload("nova", type, newStory({}), { eventId: `evt_bulk_${run}_${i}` });

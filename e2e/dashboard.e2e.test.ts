@@ -8,8 +8,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import type { Browser, Page, Route } from "playwright-core";
-import { buildPayload, newStory, type ProviderName } from "../scripts/simulator/payloads.ts";
-import { SECRET_BINDINGS, signatureHeaders } from "../scripts/simulator/sign.ts";
+import { newStory } from "../src/providers/simulation.node.ts";
+import { buildPayload, type ProviderName, signatureHeaders, simulators } from "../src/providers/simulators.node.ts";
 import { type DevGateway, startDevGateway } from "./support/dev-gateway.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -45,7 +45,7 @@ async function until(check: () => Promise<boolean | undefined>, timeoutMs = 10_0
 
 async function send(gateway: DevGateway, provider: ProviderName, payload: unknown): Promise<string> {
   const body = JSON.stringify(payload);
-  const secret = gateway.secrets[SECRET_BINDINGS[provider]] as string;
+  const secret = gateway.secrets[simulators[provider].secretBinding] as string;
   const headers = {
     "content-type": "application/json",
     ...signatureHeaders(provider, new TextEncoder().encode(body), secret, Math.floor(Date.now() / 1000)),

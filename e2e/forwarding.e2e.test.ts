@@ -6,7 +6,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { buildPayload, newStory, type ProviderName } from "../scripts/simulator/payloads.ts";
+import { newStory } from "../src/providers/simulation.node.ts";
+import { buildPayload, type ProviderName } from "../src/providers/simulators.node.ts";
 import { type DevGateway, devSecrets, eventually, startDevGateway } from "./support/dev-gateway.ts";
 import { getEvent, processedEvent, sendSigned } from "./support/operator.ts";
 

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { buildPayload, newStory, type ProviderName } from "../scripts/simulator/payloads.ts";
+import { newStory } from "../src/providers/simulation.node.ts";
+import { buildPayload, type ProviderName } from "../src/providers/simulators.node.ts";
 import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
 import { adminGet, getEvent, processedEvent, sendSigned } from "./support/operator.ts";
 

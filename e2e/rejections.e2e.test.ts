@@ -2,8 +2,8 @@
 // counted per provider and code, and shows up in GET /api/rejections within the flush interval.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { buildPayload, newStory, type ProviderName } from "../scripts/simulator/payloads.ts";
-import { SECRET_BINDINGS, signatureHeaders } from "../scripts/simulator/sign.ts";
+import { newStory } from "../src/providers/simulation.node.ts";
+import { buildPayload, type ProviderName, signatureHeaders, simulators } from "../src/providers/simulators.node.ts";
 import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
 import { adminGet, mapLimit } from "./support/operator.ts";
 
@@ -58,7 +58,7 @@ describe("refused deliveries under wrangler dev", () => {
     }
     for (let i = 0; i < 25; i++) {
       const bytes = body("nova");
-      const secret = gateway.secrets[SECRET_BINDINGS.nova] as string;
+      const secret = gateway.secrets[simulators.nova.secretBinding] as string;
       sends.push(() => post("/webhooks/nova", bytes, signatureHeaders("nova", bytes, secret, now() - 412)));
     }
     for (let i = 0; i < 5; i++) sends.push(() => post(`/webhooks/novva`, body("nova"), {}));

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { loadSecrets, SECRET_BINDINGS } from "../scripts/simulator/sign.ts";
+import { loadSecrets } from "../scripts/simulator/secrets.ts";
+import { simulators } from "../src/providers/simulators.node.ts";
 import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
 import { adminGet, adminPost, getEvent, listAllEvents, processedEvent } from "./support/operator.ts";
 import { type CliOutcome, type CliRun, runSimulator } from "./support/simulator-cli.ts";
@@ -27,8 +28,8 @@ it("the simulator CLI signs with the secrets the gateway was started with", () =
   for (const provider of ["nova", "nuvei", "nuvouch"] as const) {
     assert.equal(
       cli.secrets[provider][0],
-      gateway.secrets[SECRET_BINDINGS[provider]]?.split(",")[0],
-      `${cli.file} holds another ${SECRET_BINDINGS[provider]} than .dev.vars.example: the CLI's deliveries would be refused`,
+      gateway.secrets[simulators[provider].secretBinding]?.split(",")[0],
+      `${cli.file} holds another ${simulators[provider].secretBinding} than .dev.vars.example: the CLI's deliveries would be refused`,
     );
   }
 });

@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { startFakeNuvouch } from "../scripts/fake-nuvouch/server.ts";
 import { type DevGateway, devSecrets, eventually, startDevGateway } from "./support/dev-gateway.ts";
 import { adminGet, adminPost, listAllEvents, processedEvent, sendSigned } from "./support/operator.ts";
+import { runSimulator } from "./support/simulator-cli.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CONTEXT = "merchant:acct_live_001";
@@ -185,5 +186,56 @@ describe("sweep: a retrying event whose queue message is gone", () => {
     );
     assert.equal(swept.attempts, 2);
     assert.match(gateway.logs(), /"message":"stuck event sweep"/);
+  });
+});
+
+describe("the simulator's scenario nuvouch-missed-callback, against this gateway and fake Nuvouch", () => {
+  it("creates the connection and the approval, decides it at Nuvouch only, fires the cron, and sees it approved", async () => {
+    const subject = `cus_e2e_missed_${token()}`;
+    const externalRequestId = `payment_auth_missed_${token()}`;
+    const run = await runSimulator([
+      "scenario",
+      "nuvouch-missed-callback",
+      "--url",
+      gateway.url,
+      "--nuvouch-url",
+      fake.url,
+      "--subject",
+      subject,
+      "--external-request-id",
+      externalRequestId,
+    ]);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.deepEqual(
+      run.outcomes.map((o) => [o.provider, o.event, o.status]),
+      [
+        ["operator", "POST", 201],
+        ["nuvouch", "POST", 200],
+        ["poll", "GET", 200],
+        ["operator", "POST", 201],
+        ["nuvouch", "POST", 200],
+        ["cron", "GET", 200],
+        ["poll", "GET", 200],
+      ],
+      run.stdout,
+    );
+
+    // What the simulator saw, read back: decided by reconciliation, the effect run once.
+    const approval = await adminGet<{ status: string; subjectId: string; effect: unknown }>(
+      gateway,
+      `/api/nuvouch/approvals/${encodeURIComponent(externalRequestId)}`,
+    );
+    assert.equal(approval.body.status, "approved");
+    assert.equal(approval.body.subjectId, subject);
+    assert.deepEqual(approval.body.effect, { status: "done", attempts: 1 });
+    const events = await listAllEvents(gateway, { provider: "nuvouch", type: "nuvouch.approval.approved" });
+    const reconciled = [];
+    for (const event of events.filter((e) => e.dedupeKey.startsWith("reconcile_"))) {
+      const detail = await processedEvent(gateway, event.id);
+      if ((detail.payload as { data?: { externalRequestId?: string } }).data?.externalRequestId === externalRequestId) {
+        reconciled.push(detail);
+      }
+    }
+    assert.equal(reconciled.length, 1, "one reconciled event for the approval, no callback");
   });
 });

@@ -6,12 +6,11 @@ import { log } from "./log";
  * the "secret manager" of the Nuvouch document), read with `await env.NAME.get()`.
  */
 export type SecretName =
-  | "NOVA_WEBHOOK_SECRET"
-  | "NUVEI_WEBHOOK_SECRET"
-  | "NUVOUCH_CALLBACK_SECRET"
   | "NUVOUCH_INTEGRATOR_API_KEY"
   | "ADMIN_API_TOKEN"
-  | "FORWARD_SIGNING_SECRET";
+  | "FORWARD_SIGNING_SECRET"
+  // A provider's signing secrets (its `secretBinding`).
+  | `${string}_SECRET`;
 
 interface SecretsStoreBinding {
   get(): Promise<string>;
@@ -30,7 +29,7 @@ export const SECRET_CACHE_MS = 30_000;
 const cache = new WeakMap<object, { until: number; value: Promise<string | undefined> }>();
 
 /** The secret's value, trimmed; undefined when it is unset, empty, or the store has none. */
-export function readSecret(env: Env, name: SecretName, nowMs = Date.now()): Promise<string | undefined> {
+export function readSecret(env: Env, name: SecretName, nowMs: number): Promise<string | undefined> {
   const raw = (env as unknown as Record<string, unknown>)[name];
   if (typeof raw === "string") return Promise.resolve(raw.trim() || undefined);
   if (!isStoreBinding(raw)) return Promise.resolve(undefined);
@@ -50,7 +49,7 @@ export function readSecret(env: Env, name: SecretName, nowMs = Date.now()): Prom
 }
 
 /** A `*_SECRET` may hold several comma-separated secrets during a rotation, from either source. */
-export async function readSecretList(env: Env, name: SecretName, nowMs = Date.now()): Promise<string[]> {
+export async function readSecretList(env: Env, name: SecretName, nowMs: number): Promise<string[]> {
   const value = await readSecret(env, name, nowMs);
   if (value === undefined) return [];
   return value

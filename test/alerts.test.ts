@@ -188,7 +188,11 @@ describe("alerts", () => {
     await consume([message]);
     await consume([message], { queue: "webhook-events-dlq", env: alertEnv("/fail?alerts=processed") });
     expect(await outboxSize()).toBe(0);
-    await noteAlert(env.DB, { eventId: message.id, provider: "nova", type: message.type, status: "quarantined" }).run();
+    await noteAlert(
+      env.DB,
+      { eventId: message.id, provider: "nova", type: message.type, status: "quarantined" },
+      NOW_MS,
+    ).run();
     expect(await outboxSize()).toBe(0);
   });
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { replayMessage } from "../src/admin/replay";
 import { EffectRegistry } from "../src/effects/registry";
 import type { EventRow } from "../src/events/store";
+import { providers } from "../src/providers/registry";
 import type { EventMessage } from "../src/queue/message";
 import { consume, effectRows, eventRow, messageFor } from "./support/consumer";
 import { callGateway, recordingEnv } from "./support/gateway";
@@ -333,8 +334,9 @@ describe("replayMessage, the seam single and bulk replays share", () => {
     }) as EventRow;
 
   it("builds the replay message of a stored event", async () => {
-    expect(await replayMessage(env.DB, row("dead"), 0)).toEqual({
-      message: {
+    expect(await replayMessage(env.DB, providers, row("dead"), 0)).toEqual({
+      ok: true,
+      value: {
         v: 1,
         id: "gw_seam",
         provider: "nova",
@@ -350,6 +352,10 @@ describe("replayMessage, the seam single and bulk replays share", () => {
 
   it("re-reads a quarantined event's bytes and refuses it while they still do not parse", async () => {
     const quarantined = { ...row("quarantined"), raw_body: new TextEncoder().encode("not json").buffer };
-    expect(await replayMessage(env.DB, quarantined as EventRow, 0)).toEqual({ invalid: "body is not valid JSON" });
+    expect(await replayMessage(env.DB, providers, quarantined as EventRow, 0)).toEqual({
+      ok: false,
+      code: "payload_invalid",
+      message: "body is not valid JSON",
+    });
   });
 });

@@ -310,11 +310,11 @@ describe("faults", () => {
 
   it("an effect that outlived its timeout keeps its lease: no second run while the first may still be going", async () => {
     let started = 0;
-    const registry = new EffectRegistry().on("nova:slow.thing", "slow", () => {
+    const registry = new EffectRegistry().on("nova:dma.session.started", "slow", () => {
       started++;
       return new Promise<void>(() => {}); // ignores its abort signal
     });
-    const message = await messageFor("nova", novaEvent({ type: "slow.thing" }));
+    const message = await messageFor("nova", novaEvent({ type: "dma.session.started" }));
     const slowEnv = { ...env, EFFECT_TIMEOUT_MS: "50" } as Env;
     const first = await consume([message], { env: slowEnv, registry });
     expect(first.outcomeOf(0)).toMatchObject({ retried: true });

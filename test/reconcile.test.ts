@@ -35,7 +35,7 @@ function api(method: string, path: string, body?: unknown) {
       headers: auth,
       body: body === undefined ? undefined : JSON.stringify(body),
     }),
-    { env: fakeEnv, nuvouchClient: { backoffMs: 1, sleep: async () => {} } },
+    { env: fakeEnv, apiClient: { backoffMs: 1, sleep: async () => {} } },
   );
 }
 

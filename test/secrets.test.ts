@@ -57,10 +57,10 @@ describe("a secret from a Secrets Store binding of the same name", () => {
   });
 
   it("a Worker secret string is read as it is, and an unset or empty one is no secret", async () => {
-    expect(await readSecret(fromStore({ ADMIN_API_TOKEN: "  tok  " }), "ADMIN_API_TOKEN")).toBe("tok");
-    expect(await readSecret(fromStore({ ADMIN_API_TOKEN: " " }), "ADMIN_API_TOKEN")).toBeUndefined();
-    expect(await readSecret(fromStore({ ADMIN_API_TOKEN: undefined }), "ADMIN_API_TOKEN")).toBeUndefined();
-    expect(await readSecretList(fromStore({ NOVA_WEBHOOK_SECRET: "a, ,b," }), "NOVA_WEBHOOK_SECRET")).toEqual([
+    expect(await readSecret(fromStore({ ADMIN_API_TOKEN: "  tok  " }), "ADMIN_API_TOKEN", NOW_MS)).toBe("tok");
+    expect(await readSecret(fromStore({ ADMIN_API_TOKEN: " " }), "ADMIN_API_TOKEN", NOW_MS)).toBeUndefined();
+    expect(await readSecret(fromStore({ ADMIN_API_TOKEN: undefined }), "ADMIN_API_TOKEN", NOW_MS)).toBeUndefined();
+    expect(await readSecretList(fromStore({ NOVA_WEBHOOK_SECRET: "a, ,b," }), "NOVA_WEBHOOK_SECRET", NOW_MS)).toEqual([
       "a",
       "b",
     ]);

@@ -2,10 +2,11 @@
 // throwaway local state, the dev-only secrets of .dev.vars.example, and local D1
 // migrations applied: what `npm run dev` does, isolated for a test.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { readDevVars } from "../../scripts/lib/dev-vars.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
@@ -22,11 +23,7 @@ export interface DevGateway {
 }
 
 export function devSecrets(): Record<string, string> {
-  const entries = readFileSync(join(ROOT, ".dev.vars.example"), "utf8")
-    .split("\n")
-    .filter((line) => /^[A-Z_]+=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const);
-  return Object.fromEntries(entries);
+  return readDevVars(join(ROOT, ".dev.vars.example"));
 }
 
 export function freePort(): Promise<number> {

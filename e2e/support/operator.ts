@@ -1,7 +1,7 @@
 // Small helpers the end-to-end tests share: signed deliveries in, operator API out
 // (docs/contract.md §7), and a bounded-concurrency loop so no test floods a 2-core runner.
-import type { ProviderName } from "../../scripts/simulator/payloads.ts";
-import { SECRET_BINDINGS, signatureHeaders } from "../../scripts/simulator/sign.ts";
+import { type ProviderName, signatureHeaders, simulators } from "../../src/providers/simulators.node.ts";
+import type { EventStatus } from "../../src/statuses.ts";
 import { type DevGateway, eventually } from "./dev-gateway.ts";
 
 /** One row of `GET /api/events`. */
@@ -10,7 +10,7 @@ export interface ApiEvent {
   provider: string;
   type: string;
   dedupeKey: string;
-  status: "processed" | "retrying" | "dead";
+  status: EventStatus;
   receivedAt: string;
   occurredAt: string | null;
   attempts: number;
@@ -115,7 +115,7 @@ export async function sendSigned(
   provider: ProviderName,
   body: string,
   contentType = "application/json",
-  secret = gateway.secrets[SECRET_BINDINGS[provider]] as string,
+  secret = gateway.secrets[simulators[provider].secretBinding] as string,
 ): Promise<Answer> {
   const bytes = new TextEncoder().encode(body);
   const response = await fetch(`${gateway.url}/webhooks/${provider}`, {

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { simulators } from "../../src/providers/simulators.node.ts";
 
 /** Secrets the deploy makes up itself when neither the file nor the worker has them. */
 export const GENERATED = {
@@ -14,12 +15,10 @@ export const GENERATED = {
 } as const;
 
 /** Secrets only a provider can give; without one, that provider's deliveries are refused (401). */
-export const FROM_PROVIDERS = [
-  "NOVA_WEBHOOK_SECRET",
-  "NUVEI_WEBHOOK_SECRET",
-  "NUVOUCH_CALLBACK_SECRET",
+export const FROM_PROVIDERS: readonly string[] = [
+  ...Object.values(simulators).map((provider) => provider.secretBinding),
   "NUVOUCH_INTEGRATOR_API_KEY",
-] as const;
+];
 
 export class SecretsFileError extends Error {}
 

@@ -1,9 +1,9 @@
 // `npm run fake:nuvouch`: the fake Nuvouch API on 127.0.0.1:8790 for local development,
 // with the dev secrets, sending its callbacks to the gateway at http://127.0.0.1:8787.
 
-import { existsSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { parseDevVars } from "../simulator/sign.ts";
+import { localDevVars, secretList } from "../lib/dev-vars.ts";
 import { startFakeNuvouch } from "./server.ts";
 
 const { values } = parseArgs({
@@ -13,10 +13,10 @@ const { values } = parseArgs({
   },
 });
 
-const source = [".dev.vars", ".dev.vars.example"].find((file) => existsSync(file)) ?? ".dev.vars.example";
-const secrets = existsSync(source) ? parseDevVars(readFileSync(source, "utf8")) : {};
+const { file, vars: secrets } = localDevVars();
+const source = basename(file);
 const apiKey = secrets.NUVOUCH_INTEGRATOR_API_KEY;
-const callbackSecret = secrets.NUVOUCH_CALLBACK_SECRET?.split(",")[0]?.trim();
+const callbackSecret = secretList(secrets.NUVOUCH_CALLBACK_SECRET)[0];
 if (!apiKey || !callbackSecret) {
   console.error(`${source} lacks NUVOUCH_INTEGRATOR_API_KEY or NUVOUCH_CALLBACK_SECRET`);
   process.exit(2);

@@ -7,8 +7,9 @@
 // A base URL ending in /ns/<name> is a separate fake with its own sessions, approvals,
 // faults and request log, so test files running side by side never consume each other's
 // faults: point NUVOUCH_API_BASE_URL at `${url}/ns/<name>` and its control routes follow.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { nuvouchSimulator } from "../../src/providers/nuvouch/simulator.node.ts";
 
 export interface Fault {
   status?: number;
@@ -75,10 +76,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return text ? JSON.parse(text) : {};
 }
 
-export function signCallback(body: string, secret: string, t = Math.floor(Date.now() / 1000)): string {
-  return `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
-}
-
 interface FakeState {
   sessions: Map<string, Session>;
   approvals: Map<string, Approval>;
@@ -107,7 +104,7 @@ export async function startFakeNuvouch(options: FakeNuvouchOptions) {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        "x-nuvouch-signature": signCallback(body, options.callbackSecret),
+        ...nuvouchSimulator.sign(body, options.callbackSecret, Math.floor(Date.now() / 1000)),
       },
       body,
     });

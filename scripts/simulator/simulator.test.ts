@@ -9,18 +9,12 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  buildPayload,
-  EVENTS,
-  newStory,
-  PROVIDER_NAMES,
-  type ProviderName,
-  resolveEvent,
-  type Sources,
-  seededRandom,
-  toDottedForm,
-} from "./payloads.ts";
-import { loadSecrets, nuveiDigest, parseDevVars, signatureHeaders, timestampedSignature } from "./sign.ts";
+import { nuveiDigest, toDottedForm } from "../../src/providers/nuvei/simulator.node.ts";
+import { timestampedSignature } from "../../src/providers/signing.node.ts";
+import { newStory, type Sources, seededRandom } from "../../src/providers/simulation.node.ts";
+import { PROVIDER_NAMES, type ProviderName, simulators } from "../../src/providers/simulators.node.ts";
+import { readDevVars } from "../lib/dev-vars.ts";
+import { loadSecrets } from "./secrets.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const CLI = join(import.meta.dirname, "cli.ts");
@@ -128,8 +122,12 @@ function startFakeGateway(secrets: Record<ProviderName, string[]>) {
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
     });
   });
+  return { received, ...onLoopback(server) };
+}
+
+/** Starts and stops a test server on a free loopback port. */
+function onLoopback(server: Server) {
   return {
-    received,
     listen: () =>
       new Promise<string>((done) =>
         server.listen(0, "127.0.0.1", () => done(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
@@ -187,7 +185,7 @@ describe("signing (contract §2)", () => {
   for (const provider of ["nova", "nuvouch"] as const) {
     it(`${provider}: the signature header verifies, and fails for another secret or one changed byte`, () => {
       const t = nowS();
-      const headers = signatureHeaders(provider, body, "s3cret", t);
+      const headers: Record<string, string> = simulators[provider].sign(body, "s3cret", t);
       const header = headers[`x-${provider}-signature`];
       assert.equal(Object.keys(headers).length, 1);
       assert.equal(verifyTimestamped(header, body, ["old", "s3cret"], t), "ok");
@@ -201,7 +199,7 @@ describe("signing (contract §2)", () => {
 
   it("nuvei: timestamp and digest headers verify over the raw bytes", () => {
     const t = nowS();
-    const headers = signatureHeaders("nuvei", body, "s3cret", t);
+    const headers = simulators.nuvei.sign(body, "s3cret", t);
     assert.equal(headers["x-authentication-timestamp"], String(t));
     const digest = headers["x-authentication-digest"];
     assert.equal(verifyNuvei(String(t), digest, body, ["s3cret"], t), "ok");
@@ -214,11 +212,19 @@ describe("signing (contract §2)", () => {
 });
 
 describe("secrets", () => {
-  it("parses the dotenv subset wrangler reads", () => {
-    const vars = parseDevVars(
-      "# comment\nA=plain\nexport B = \"quoted, with comma\"\nC='single'\nD=value # trailing\nnot a line\n",
-    );
-    assert.deepEqual(vars, { A: "plain", B: "quoted, with comma", C: "single", D: "value" });
+  it("reads the dotenv format wrangler reads, and no file as no variables", () => {
+    const dir = mkdtempSync(join(tmpdir(), "simulator-"));
+    try {
+      const file = join(dir, ".dev.vars");
+      writeFileSync(
+        file,
+        "# comment\nA=plain\nexport B = \"quoted, with comma\"\nC='single'\nD=value # trailing\nnot a line\n",
+      );
+      assert.deepEqual(readDevVars(file), { A: "plain", B: "quoted, with comma", C: "single", D: "value" });
+      assert.deepEqual(readDevVars(join(dir, "absent")), {});
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads .dev.vars, falls back to .dev.vars.example, and splits rotation lists", () => {
@@ -241,15 +247,15 @@ describe("secrets", () => {
 describe("payloads (contract §4)", () => {
   const sources: Sources = { now: () => new Date("2026-11-23T12:00:00.000Z"), random: seededRandom(1) };
 
-  it("stay importable inside workerd: no imports at all", () => {
-    const source = readFileSync(join(import.meta.dirname, "payloads.ts"), "utf8");
+  it("the story helpers stay importable anywhere: no imports at all", () => {
+    const source = readFileSync(join(ROOT, "src/providers/simulation.node.ts"), "utf8");
     assert.doesNotMatch(source, /^\s*import\s/m);
     assert.doesNotMatch(source, /\bimport\(|\brequire\(/);
   });
 
   it("nova: the envelope of the Nova document for every event", () => {
-    for (const event of EVENTS.nova) {
-      const p = buildPayload("nova", event, newStory({}, sources), { sources });
+    for (const event of simulators.nova.events) {
+      const p = simulators.nova.build(event, newStory({}, sources), { sources });
       assert.deepEqual(Object.keys(p), ["eventId", "type", "occurredAt", "data", "version"]);
       assert.match(String(p.eventId), /^evt_[0-9A-Z]{26}$/);
       assert.equal(p.type, event);
@@ -259,17 +265,17 @@ describe("payloads (contract §4)", () => {
 
   it("nuvei: every status of one story is the same transaction, in distinct bodies", () => {
     const story = newStory({}, sources);
-    const bodies = EVENTS.nuvei.map((status) => buildPayload("nuvei", status, story, { sources }));
+    const bodies = simulators.nuvei.events.map((status) => simulators.nuvei.build(status, story, { sources }));
     for (const [i, body] of bodies.entries()) {
       assert.equal(body.transactionId, story.transactionId);
       assert.equal(body.merchantTransactionId, story.merchantTransactionId);
       assert.deepEqual([body.amount, body.currency], [10.5, "USD"]);
-      assert.equal((body.result as { status: string }).status, EVENTS.nuvei[i]);
+      assert.equal((body.result as { status: string }).status, simulators.nuvei.events[i]);
       assert.match(String(body.timeStamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
     }
     assert.match(story.transactionId, /^\d{19}$/);
     assert.equal(new Set(bodies.map((b) => JSON.stringify(b))).size, bodies.length);
-    const again = buildPayload("nuvei", "approved", newStory({ transactionId: "42" }, sources), { sources });
+    const again = simulators.nuvei.build("approved", newStory({ transactionId: "42" }, sources), { sources });
     assert.equal(again.transactionId, "42");
   });
 
@@ -287,8 +293,8 @@ describe("payloads (contract §4)", () => {
 
   it("nuvouch: connection and approval callbacks of one story share their subject and ids", () => {
     const story = newStory({ subject: "cus_123", contextKey: "merchant:acct_1", externalRequestId: "pay_1" }, sources);
-    for (const event of EVENTS.nuvouch) {
-      const p = buildPayload("nuvouch", event, story, { sources }) as { id: string; type: string; data: object };
+    for (const event of simulators.nuvouch.events) {
+      const p = simulators.nuvouch.build(event, story, { sources }) as { id: string; type: string; data: object };
       assert.equal(p.type, `nuvouch.${event}`);
       assert.match(p.id, /^evt_/);
       const expected = event.startsWith("connection.")
@@ -302,8 +308,8 @@ describe("payloads (contract §4)", () => {
           };
       assert.deepEqual(p.data, expected);
     }
-    assert.equal(resolveEvent("nuvouch", "nuvouch.approval.denied"), "approval.denied");
-    assert.equal(resolveEvent("nuvouch", "approval.maybe"), undefined);
+    assert.equal(simulators.nuvouch.resolve("nuvouch.approval.denied"), "approval.denied");
+    assert.equal(simulators.nuvouch.resolve("approval.maybe"), undefined);
   });
 });
 
@@ -516,5 +522,112 @@ describe("cli: a deployed gateway (GATEWAY_URL, --secrets-file)", () => {
     });
     assert.equal(run.code, 2);
     assert.equal(run.stderr, `no secrets file ${join(dir, "absent.json")}\n`);
+  });
+});
+
+describe("cli: a scenario's steps around the deliveries (operator, nuvouch, cron, poll)", () => {
+  interface Seen {
+    method: string;
+    url: string;
+    authorization: string | undefined;
+    body: string;
+  }
+  /** Gateway and fake Nuvouch in one: each request recorded, answered by `reply`. */
+  function startStub(reply: (seen: Seen, count: number) => [number, unknown]) {
+    const seen: Seen[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        const request = {
+          method: req.method ?? "",
+          url: req.url ?? "",
+          authorization: req.headers.authorization,
+          body: Buffer.concat(chunks).toString("utf8"),
+        };
+        seen.push(request);
+        const [status, json] = reply(request, seen.filter((s) => s.url === request.url).length);
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
+      });
+    });
+    return { seen, ...onLoopback(server) };
+  }
+
+  const happy = (request: Seen, count: number): [number, unknown] => {
+    const path = request.url.split("?")[0] ?? "";
+    if (path === "/api/nuvouch/connections" && request.method === "POST")
+      return [201, { connectionSessionId: "cs_stub" }];
+    if (path === "/api/nuvouch/connections") return [200, { status: count < 2 ? "pending" : "accepted" }];
+    if (path === "/api/nuvouch/approvals") return [201, { status: "pending" }];
+    if (path.startsWith("/api/nuvouch/approvals/"))
+      return [200, { status: "approved", effect: { status: "done", attempts: 1 } }];
+    return [200, {}];
+  };
+
+  it("nuvouch-missed-callback: each step's request in order, a saved id and the story's fields in its paths", async () => {
+    const stub = startStub(happy);
+    const url = await stub.listen();
+    try {
+      const run = await runCli([
+        "scenario",
+        "nuvouch-missed-callback",
+        "--url",
+        url,
+        "--nuvouch-url",
+        url,
+        "--subject",
+        "cus stub/1",
+        "--external-request-id",
+        "pay_stub",
+      ]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.deepEqual(
+        stub.seen.map((s) => `${s.method} ${s.url}`),
+        [
+          "POST /api/nuvouch/connections",
+          "POST /_control/callbacks/accept/cs_stub",
+          "GET /api/nuvouch/connections?subjectId=cus%20stub%2F1&contextKey=merchant%3Aacct_live_001",
+          "GET /api/nuvouch/connections?subjectId=cus%20stub%2F1&contextKey=merchant%3Aacct_live_001",
+          "POST /api/nuvouch/approvals",
+          "POST /_control/decisions/approve/pay_stub",
+          "GET /cdn-cgi/local/scheduled?cron=*%2F5+*+*+*+*",
+          "GET /api/nuvouch/approvals/pay_stub",
+        ],
+      );
+      const operator = stub.seen.filter((s) => s.url.startsWith("/api/"));
+      const token = loadSecrets(ROOT).adminToken;
+      assert.ok(token);
+      assert.ok(operator.every((s) => s.authorization === `Bearer ${token}`));
+      assert.ok(stub.seen.filter((s) => !s.url.startsWith("/api/")).every((s) => s.authorization === undefined));
+      const approval = JSON.parse(stub.seen[4]?.body ?? "{}");
+      assert.deepEqual(approval.targetSubject, { subjectId: "cus stub/1", contextKey: "merchant:acct_live_001" });
+      assert.ok(Date.parse(approval.context.expiresAt) > Date.now() + 3_500_000, approval.context.expiresAt);
+      assert.match(run.stdout, /^#7\s+200 .* poll GET \/api\/nuvouch\/approvals\/pay_stub {2}\{"status":"approved"/m);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("stops at a step that does not answer as its story needs, and exits 1", async () => {
+    const stub = startStub((request, count) =>
+      request.url === "/api/nuvouch/approvals"
+        ? [409, { error: { code: "connection_not_accepted" } }]
+        : happy(request, count),
+    );
+    const url = await stub.listen();
+    try {
+      const run = await runCli(["scenario", "nuvouch-missed-callback", "--url", url, "--nuvouch-url", url]);
+      assert.equal(run.code, 1, run.stdout);
+      assert.match(run.stdout, /^#4\s+409 .* operator POST \/api\/nuvouch\/approvals .*✗ expected 201$/m);
+      assert.equal(stub.seen.at(-1)?.url, "/api/nuvouch/approvals", "nothing is sent after it");
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("refuses --shuffle for a story whose steps wait on each other", async () => {
+    const { code, stderr } = await runCli(["scenario", "nuvouch-missed-callback", "--shuffle"]);
+    assert.equal(code, 2);
+    assert.match(stderr, /--shuffle would reorder a story/);
   });
 });

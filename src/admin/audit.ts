@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { pageLimit, zodValidate } from "../http/validate";
 import { log } from "../log";
-import { zodValidate } from "./validate";
 
 // The operator action log (`audit_log`): every replay, single or bulk, with what it matched.
 
@@ -60,13 +60,7 @@ export async function listAudit(db: D1Database, limit: number) {
 }
 
 const AuditQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^\d+$/, "a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(200))
-    .optional()
-    .default(50),
+  limit: pageLimit(),
 });
 
 /** `GET /api/audit?limit=` → `{"actions":[{at,action,target,count,filters?}]}`, newest first. */

@@ -1,29 +1,32 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { Clock } from "../clock";
 import { eventsInStatus, type ReplaySelection, replayCandidates } from "../events/query";
 import { jsonError } from "../http/errors";
+import { zodValidate } from "../http/validate";
 import { log } from "../log";
-import { providerNames } from "../providers/registry";
+import type { ProviderRegistry } from "../providers/registry";
+import { BULK_REPLAY_STATUSES } from "../statuses";
 import { audit } from "./audit";
 import { MAX_SEND_BATCH_MESSAGES, ReplayEnqueueError, replayEvents } from "./replay";
-import { zodValidate } from "./validate";
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
 export const MAX_BULK_REPLAY = 1000;
 
-const BulkReplayBody = z
-  .strictObject({
-    status: z.enum(["dead", "quarantined"]),
-    provider: z.enum(providerNames as [string, ...string[]]).optional(),
-    since: instant.optional(),
-    until: instant.optional(),
-    limit: z.number().int().min(1).max(MAX_BULK_REPLAY).optional().default(100),
-  })
-  .refine((body) => body.since === undefined || body.until === undefined || body.since < body.until, {
-    message: "since must be before until",
-    path: ["since"],
-  });
+const bulkReplayBody = (providerNames: readonly string[]) =>
+  z
+    .strictObject({
+      status: z.enum(BULK_REPLAY_STATUSES),
+      provider: z.enum(providerNames as [string, ...string[]]).optional(),
+      since: instant.optional(),
+      until: instant.optional(),
+      limit: z.number().int().min(1).max(MAX_BULK_REPLAY).optional().default(100),
+    })
+    .refine((body) => body.since === undefined || body.until === undefined || body.since < body.until, {
+      message: "since must be before until",
+      path: ["since"],
+    });
 
 // Rows are loaded a page at a time, so a page of large payloads cannot exhaust the isolate's
 // memory: at most 100 events and about 4 MB of stored payload (one larger event alone).
@@ -63,9 +66,9 @@ function describeSelection(selection: ReplaySelection): string {
  * the oldest `limit` matching events replayed a page at a time, the action audited. The
  * consumer's effects ledger keeps their effects at most once, as for a single replay.
  */
-export function bulkReplayApi(options: { now: () => number }) {
+export function bulkReplayApi(options: { now: Clock; providers: ProviderRegistry }) {
   const api = new Hono<{ Bindings: Env }>();
-  api.post("/", zodValidate("json", BulkReplayBody), async (c) => {
+  api.post("/", zodValidate("json", bulkReplayBody(options.providers.names)), async (c) => {
     const body = c.req.valid("json");
     const selection: ReplaySelection = {
       status: body.status,
@@ -79,8 +82,9 @@ export function bulkReplayApi(options: { now: () => number }) {
     let failure: unknown;
     for (const ids of pages(await replayCandidates(db, selection))) {
       try {
-        replayed += (await replayEvents(c.env, await eventsInStatus(db, ids, selection.status), options.now()))
-          .replayed;
+        replayed += (
+          await replayEvents(c.env, options.providers, await eventsInStatus(db, ids, selection.status), options.now())
+        ).replayed;
       } catch (error) {
         if (error instanceof ReplayEnqueueError) replayed += error.replayed;
         failure = error;
@@ -101,8 +105,8 @@ export function bulkReplayApi(options: { now: () => number }) {
     );
     if (failure instanceof ReplayEnqueueError) {
       log("error", "bulk replay stopped by the queue", { replayed, error: String(failure) });
-      return jsonError(c, 503, "enqueue_failed", `${replayed} events were queued before the queue refused`, {
-        replayed,
+      return jsonError(c, "enqueue_failed", `${replayed} events were queued before the queue refused`, {
+        fields: { replayed },
       });
     }
     if (failure !== undefined) throw failure;

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { Clock } from "../clock";
+import { zodValidate } from "../http/validate";
 import { listRejections } from "../monitor/rejections";
-import { zodValidate } from "./validate";
 
 const REJECTION_WINDOWS = { "15m": 15, "1h": 60, "24h": 1440 } as const;
 type RejectionWindow = keyof typeof REJECTION_WINDOWS;
@@ -17,7 +18,7 @@ const RejectionsQuery = z.object({
  * `GET /api/rejections?window=15m|1h|24h`: refused deliveries per provider, code and status
  * (src/monitor/rejections.ts). Counts lag by at most an isolate's flush interval.
  */
-export function rejectionsApi(options: { now: () => number }) {
+export function rejectionsApi(options: { now: Clock }) {
   const api = new Hono<{ Bindings: Env }>();
   api.get("/", zodValidate("query", RejectionsQuery), async (c) => {
     const { window } = c.req.valid("query");

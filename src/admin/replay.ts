@@ -1,10 +1,12 @@
 import { type EventRow, requarantine } from "../events/store";
-import { enqueueEvent, MAX_INLINE_MESSAGE_BYTES } from "../ingest/enqueue";
-import { readEvent } from "../ingest/read-event";
-import { getProvider } from "../providers/registry";
+import { readEvent } from "../providers/read-event";
+import type { ProviderRegistry } from "../providers/registry";
+import type { ParseFailure } from "../providers/types";
+import { enqueueEvent, MAX_INLINE_MESSAGE_BYTES } from "../queue/enqueue";
 import type { EventMessage } from "../queue/message";
+import { fail, ok, type Result } from "../result";
 
-export type ReplayPlan = { message: EventMessage } | { invalid: string };
+export type ReplayPlan = Result<EventMessage, ParseFailure>;
 
 /** D1 hands a BLOB back as an ArrayBuffer or, in some runtimes, an array of byte values. */
 export function blobBytes(value: unknown): Uint8Array {
@@ -22,7 +24,12 @@ export function blobBytes(value: unknown): Uint8Array {
  * it flows on as a normal event under its id; still unreadable, it stays quarantined with today's
  * reasons (written here) and is not queued.
  */
-export async function replayMessage(db: D1Database, row: EventRow, nowMs: number): Promise<ReplayPlan> {
+export async function replayMessage(
+  db: D1Database,
+  providers: ProviderRegistry,
+  row: EventRow,
+  nowMs: number,
+): Promise<ReplayPlan> {
   const base = {
     v: 1 as const,
     id: row.id,
@@ -33,21 +40,22 @@ export async function replayMessage(db: D1Database, row: EventRow, nowMs: number
     ...(row.body_sha256 ? { bodySha256: row.body_sha256 } : {}),
   };
   if (row.status !== "quarantined") {
-    return { message: { ...base, type: row.type, occurredAt: row.occurred_at, payload: row.payload } };
+    return ok({ ...base, type: row.type, occurredAt: row.occurred_at, payload: row.payload });
   }
-  const provider = getProvider(row.provider);
+  const provider = providers.get(row.provider);
   const parsed = provider
     ? await readEvent(provider, {
         headers: new Headers(row.content_type ? { "content-type": row.content_type } : {}),
         body: blobBytes(row.raw_body),
         bodySha256: async () => row.body_sha256 ?? "",
       })
-    : { error: "payload_invalid" as const, message: `no provider named ${row.provider}` };
-  if ("error" in parsed) {
+    : fail("payload_invalid", `no provider named ${row.provider}`);
+  if (!parsed.ok) {
     await requarantine(db, row.id, parsed.message.slice(0, 500), new Date(nowMs).toISOString()).run();
-    return { invalid: parsed.message };
+    return parsed;
   }
-  return { message: { ...base, type: parsed.type, occurredAt: parsed.occurredAt, payload: parsed.payloadJson } };
+  const { type, occurredAt, payloadJson } = parsed.value;
+  return ok({ ...base, type, occurredAt, payload: payloadJson });
 }
 
 // Queues' sendBatch takes at most 100 messages and 256 KB in all; leave headroom.
@@ -74,7 +82,12 @@ export class ReplayEnqueueError extends Error {
  * Queues a replay of each row: small messages together through sendBatch, a payload too
  * large for one message parked in D1 first, as ingest does.
  */
-export async function replayEvents(env: Env, rows: readonly EventRow[], nowMs: number): Promise<ReplayResult> {
+export async function replayEvents(
+  env: Env,
+  providers: ProviderRegistry,
+  rows: readonly EventRow[],
+  nowMs: number,
+): Promise<ReplayResult> {
   const invalid: ReplayResult["invalid"] = [];
   let replayed = 0;
   let batch: MessageSendRequest<EventMessage>[] = [];
@@ -88,19 +101,20 @@ export async function replayEvents(env: Env, rows: readonly EventRow[], nowMs: n
   };
   try {
     for (const row of rows) {
-      const plan = await replayMessage(env.DB, row, nowMs);
-      if ("invalid" in plan) {
-        invalid.push({ id: row.id, reason: plan.invalid });
+      const plan = await replayMessage(env.DB, providers, row, nowMs);
+      if (!plan.ok) {
+        invalid.push({ id: row.id, reason: plan.message });
         continue;
       }
-      const bytes = new TextEncoder().encode(JSON.stringify(plan.message)).byteLength;
+      const message = plan.value;
+      const bytes = new TextEncoder().encode(JSON.stringify(message)).byteLength;
       if (bytes > MAX_INLINE_MESSAGE_BYTES) {
-        await enqueueEvent(env, plan.message);
+        await enqueueEvent(env, message, nowMs);
         replayed++;
         continue;
       }
       if (batch.length === MAX_SEND_BATCH_MESSAGES || batchBytes + bytes > MAX_SEND_BATCH_BYTES) await sendBatch();
-      batch.push({ body: plan.message, contentType: "json" });
+      batch.push({ body: message, contentType: "json" });
       batchBytes += bytes;
     }
     await sendBatch();

@@ -1,34 +1,31 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { Clock } from "../clock";
+import { effectUnderKey } from "../effects/ledger";
 import { decodeCursor, encodeCursor, listEvents, toApiEvent } from "../events/query";
-import { EVENT_STATUSES, type EventRow, getEvent } from "../events/store";
+import { type EventRow, getEvent } from "../events/store";
 import { jsonError } from "../http/errors";
+import { pageLimit, zodValidate } from "../http/validate";
 import { log } from "../log";
-import { nuveiApi } from "../providers/nuvei/routes";
-import { type NuvouchRouteOptions, nuvouchApi } from "../providers/nuvouch/routes";
-import { providerNames } from "../providers/registry";
+import type { ProviderRegistry } from "../providers/registry";
+import type { ApiClientOptions } from "../providers/types";
+import { EVENT_STATUSES } from "../statuses";
 import { audit } from "./audit";
 import { requireAdminToken } from "./auth";
 import { effectDetails } from "./effect-detail";
 import { operationsApi } from "./operations";
 import { blobBytes, type ReplayResult, replayEvents } from "./replay";
 import { statsApi } from "./stats";
-import { zodValidate } from "./validate";
 
-const ListQuery = z.object({
-  provider: z.enum(providerNames as [string, ...string[]]).optional(),
-  type: z.string().min(1).max(200).optional(),
-  status: z.enum(EVENT_STATUSES).optional(),
-  dedupeKey: z.string().min(1).max(256).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, "a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(200))
-    .optional()
-    .default(50),
-  cursor: z.string().max(1024).optional(),
-});
+const listQuery = (providerNames: readonly string[]) =>
+  z.object({
+    provider: z.enum(providerNames as [string, ...string[]]).optional(),
+    type: z.string().min(1).max(200).optional(),
+    status: z.enum(EVENT_STATUSES).optional(),
+    dedupeKey: z.string().min(1).max(256).optional(),
+    limit: pageLimit(),
+    cursor: z.string().max(1024).optional(),
+  });
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -47,16 +44,17 @@ function rawBodyOf(row: EventRow) {
 }
 
 /** The operator API (docs/contract.md §7), mounted at `/api`; every route needs the bearer token. */
-export function adminApi(options: NuvouchRouteOptions) {
+export function adminApi(options: { now: Clock; providers: ProviderRegistry; apiClient?: ApiClientOptions }) {
   const api = new Hono<{ Bindings: Env }>();
-  api.use("*", requireAdminToken);
-  api.route("/stats", statsApi());
+  api.use("*", requireAdminToken(options.now));
+  api.route("/stats", statsApi(options));
   api.route("/", operationsApi(options));
 
-  api.get("/events", zodValidate("query", ListQuery), async (c) => {
+  api.get("/events", zodValidate("query", listQuery(options.providers.names)), async (c) => {
     const query = c.req.valid("query");
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (after === null) return jsonError(c, 400, "invalid_query", "cursor is not one this API issued");
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (cursor && !cursor.ok) return jsonError(c, cursor.code, cursor.message);
+    const after = cursor?.value;
     const { rows, more } = await listEvents(c.env.DB, { ...query, after });
     const last = rows[rows.length - 1];
     return c.json({ events: rows.map(toApiEvent), nextCursor: more && last ? encodeCursor(last) : null });
@@ -64,7 +62,7 @@ export function adminApi(options: NuvouchRouteOptions) {
 
   api.get("/events/:id", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
-    if (!row) return jsonError(c, 404, "event_not_found");
+    if (!row) return jsonError(c, "event_not_found");
     const effects = await effectDetails(c.env.DB, row.id);
     // The payload is spliced in as stored, so numbers JSON.parse would round (Nuvei's
     // 64-bit transactionId) reach the operator unchanged.
@@ -84,13 +82,13 @@ export function adminApi(options: NuvouchRouteOptions) {
 
   api.post("/events/:id/replay", async (c) => {
     const row = await getEvent(c.env.DB, c.req.param("id"));
-    if (!row) return jsonError(c, 404, "event_not_found");
+    if (!row) return jsonError(c, "event_not_found");
     let result: ReplayResult;
     try {
-      result = await replayEvents(c.env, [row], options.now());
+      result = await replayEvents(c.env, options.providers, [row], options.now());
     } catch (error) {
       log("error", "replay enqueue failed", { id: row.id, error: String(error) });
-      return jsonError(c, 503, "enqueue_failed");
+      return jsonError(c, "enqueue_failed");
     }
     await audit(c.env.DB, { action: "replay", target: row.id, count: result.replayed }, options.now());
     const [invalid] = result.invalid;
@@ -101,10 +99,11 @@ export function adminApi(options: NuvouchRouteOptions) {
     return c.json({ status: "replay_queued", id: row.id }, 202);
   });
 
-  api.route("/nuvei", nuveiApi());
+  for (const provider of options.providers.list) {
+    const routes = provider.routes?.({ now: options.now, apiClient: options.apiClient, effectUnderKey });
+    if (routes) api.route(`/${provider.name}`, routes);
+  }
 
-  api.route("/nuvouch", nuvouchApi(options));
-
-  api.notFound((c) => jsonError(c, 404, "not_found"));
+  api.notFound((c) => jsonError(c, "not_found"));
   return api;
 }

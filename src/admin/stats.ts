@@ -1,34 +1,18 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { providerNames } from "../providers/registry";
-import { zodValidate } from "./validate";
-
-/** Each window's length and the bucket width that keeps a chart at ≤ 96 bars. */
-export const STATS_WINDOWS = {
-  "15m": { minutes: 15, bucketMinutes: 1 },
-  "1h": { minutes: 60, bucketMinutes: 1 },
-  "6h": { minutes: 360, bucketMinutes: 5 },
-  "24h": { minutes: 1440, bucketMinutes: 15 },
-} as const;
-type WindowName = keyof typeof STATS_WINDOWS;
+import type { Clock } from "../clock";
+import { eventCountsByBucket, STATS_WINDOWS, type StatsWindow } from "../events/stats";
+import { zodValidate } from "../http/validate";
+import type { ProviderRegistry } from "../providers/registry";
 
 const StatsQuery = z.object({
   window: z
-    .enum(Object.keys(STATS_WINDOWS) as [WindowName, ...WindowName[]])
+    .enum(Object.keys(STATS_WINDOWS) as [StatsWindow, ...StatsWindow[]])
     .optional()
     .default("1h"),
   /** The window's end (exclusive), default now; lets an operator look back at an incident. */
   end: z.iso.datetime().optional(),
 });
-
-interface BucketRow {
-  bucket: number;
-  provider: string;
-  total: number;
-  retrying: number;
-  dead: number;
-  quarantined: number;
-}
 
 /**
  * `GET /api/stats?window=15m|1h|6h|24h&end=<ISO>`: events received in the window, counted per
@@ -36,35 +20,25 @@ interface BucketRow {
  * (kept, not parsed) is counted beside them.
  * Mounted inside the operator API, so it is behind the same bearer token.
  */
-export function statsApi() {
+export function statsApi(options: { now: Clock; providers: ProviderRegistry }) {
   const api = new Hono<{ Bindings: Env }>();
   api.get("/", zodValidate("query", StatsQuery), async (c) => {
     const query = c.req.valid("query");
     const { minutes, bucketMinutes } = STATS_WINDOWS[query.window];
     const bucketMs = bucketMinutes * 60_000;
-    const endMs = query.end === undefined ? Date.now() : Date.parse(query.end);
+    const endMs = query.end === undefined ? options.now() : Date.parse(query.end);
     // Whole buckets: `end` rounded up to a bucket boundary, so the current bucket is included.
     const to = Math.ceil(endMs / bucketMs) * bucketMs;
     const from = to - minutes * 60_000;
     const bucketSeconds = bucketMs / 1000;
-    // received_at is always toISOString() text, so the range is a plain index range scan.
-    const { results } = await c.env.DB.prepare(
-      `SELECT (CAST(strftime('%s', received_at) AS INTEGER) / CAST(?3 AS INTEGER)) * CAST(?3 AS INTEGER) AS bucket,
-              provider,
-              COUNT(*) AS total,
-              SUM(status = 'retrying') AS retrying,
-              SUM(status = 'dead') AS dead,
-              SUM(status = 'quarantined') AS quarantined
-       FROM events
-       WHERE received_at >= ?1 AND received_at < ?2
-       GROUP BY bucket, provider
-       ORDER BY bucket, provider`,
-    )
-      .bind(new Date(from).toISOString(), new Date(to).toISOString(), bucketSeconds)
-      .all<BucketRow>();
+    const results = await eventCountsByBucket(c.env.DB, {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      bucketSeconds,
+    });
 
     const empty = () => ({ total: 0, retrying: 0, dead: 0, quarantined: 0 });
-    const totals = new Map(providerNames.map((name) => [name, empty()]));
+    const totals = new Map(options.providers.names.map((name) => [name, empty()]));
     const buckets = results.map((row) => {
       const sum = totals.get(row.provider) ?? empty();
       sum.total += row.total;

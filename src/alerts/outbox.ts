@@ -1,5 +1,7 @@
 import { Webhook } from "standardwebhooks";
+import { systemClock } from "../clock";
 import { getConfig } from "../config";
+import { eventInStatusSql, eventLastErrorSql } from "../events/store";
 import { log } from "../log";
 import { readSecret } from "../secrets";
 
@@ -32,11 +34,12 @@ export const ALERT_RETENTION_DAYS = 7;
  * pending notice per (event, status): a redelivered dead letter does not repeat it. Without
  * a `reason`, the event's `last_error` is the reason.
  */
-export function noteAlert(db: D1Database, notice: AlertNotice, nowMs: number = Date.now()): D1PreparedStatement {
+export function noteAlert(db: D1Database, notice: AlertNotice, nowMs: number): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO alerts_outbox (event_id, provider, type, status, reason, created_at)
-       SELECT ?1, ?2, ?3, ?4, COALESCE(?5, substr(last_error, 1, ?7)), ?6 FROM events WHERE id = ?1 AND status = ?4
+       SELECT ?1, ?2, ?3, ?4, COALESCE(?5, substr(${eventLastErrorSql("?1")}, 1, ?7)), ?6
+       WHERE ${eventInStatusSql("?1", "?4")}
        ON CONFLICT (event_id, status) DO NOTHING`,
     )
     .bind(
@@ -102,7 +105,7 @@ export async function flushAlerts(env: Env, nowMs: number): Promise<FlushResult>
 
     const messageId = `alert_${first.id}_${last.id}`;
     // The signature's timestamp is the real time of sending, whatever clock paces the flushes.
-    const sentAt = new Date();
+    const sentAt = new Date(systemClock());
     const body = JSON.stringify({
       type: "gateway.alert",
       sentAt: sentAt.toISOString(),

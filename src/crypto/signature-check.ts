@@ -1,6 +1,8 @@
+import { type Failure, ok, type Result } from "../result";
+
 export type SignatureErrorCode = "signature_missing" | "signature_invalid" | "timestamp_out_of_tolerance";
 
-export type SignatureCheck = { ok: true } | { ok: false; code: SignatureErrorCode; reason: string };
+export type SignatureCheck = Result<void, Failure<SignatureErrorCode>>;
 
 /**
  * Checked after the MAC, so only an authentic delivery learns that its clock is off;
@@ -9,7 +11,7 @@ export type SignatureCheck = { ok: true } | { ok: false; code: SignatureErrorCod
  */
 export function checkTimestamp(timestamp: number, nowSeconds: number, toleranceSeconds: number): SignatureCheck {
   if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
-    return { ok: false, code: "timestamp_out_of_tolerance", reason: `skew ${Math.round(nowSeconds - timestamp)}s` };
+    return { ok: false, code: "timestamp_out_of_tolerance", message: `skew ${Math.round(nowSeconds - timestamp)}s` };
   }
-  return { ok: true };
+  return ok(undefined);
 }

@@ -53,12 +53,12 @@ export async function verifyTimestampedSignature(options: {
   toleranceSeconds: number;
 }): Promise<SignatureCheck> {
   const { header, body, secrets, nowSeconds, toleranceSeconds } = options;
-  if (!header || header.trim() === "") return { ok: false, code: "signature_missing", reason: "no signature header" };
+  if (!header || header.trim() === "") return { ok: false, code: "signature_missing", message: "no signature header" };
   const parsed = parseTimestampedSignature(header);
-  if ("error" in parsed) return { ok: false, code: "signature_invalid", reason: parsed.error };
+  if ("error" in parsed) return { ok: false, code: "signature_invalid", message: parsed.error };
   const signedPayload = concatBytes(utf8(`${parsed.timestamp}.`), body);
   if (!(await verifyWithAnySecret(secrets, signedPayload, parsed.signatures))) {
-    return { ok: false, code: "signature_invalid", reason: "no signature matches" };
+    return { ok: false, code: "signature_invalid", message: "no signature matches" };
   }
   return checkTimestamp(Number(parsed.timestamp), nowSeconds, toleranceSeconds);
 }

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { STATS_WINDOWS } from "../admin/stats";
-import { errorBody } from "../http/errors";
-import { providerNames } from "../providers/registry";
+import { STATS_WINDOWS } from "../events/stats";
+import { jsonError } from "../http/errors";
+import type { ProviderRegistry } from "../providers/registry";
 import { dashboardAssets } from "./assets";
 import { DashboardPage } from "./page";
 
@@ -38,12 +38,18 @@ const COMMON_HEADERS = {
  * The operator dashboard, `GET /dashboard`: a static page without auth and without data. Its
  * script asks the operator for the ADMIN_API_TOKEN and uses the operator API (`/api/*`).
  */
-export function dashboard() {
+export function dashboard(options: { providers: ProviderRegistry }) {
   const page = new Hono();
   page.get("/", async (c) => {
     const nonce = newNonce();
     const { script, style } = await dashboardAssets();
-    const html = DashboardPage({ nonce, script, style, providers: providerNames, windows: Object.keys(STATS_WINDOWS) });
+    const html = DashboardPage({
+      nonce,
+      script,
+      style,
+      providers: options.providers.names,
+      windows: Object.keys(STATS_WINDOWS),
+    });
     return c.html(`<!doctype html>${html}`, 200, {
       ...COMMON_HEADERS,
       "content-security-policy": contentSecurityPolicy(nonce),
@@ -54,7 +60,7 @@ export function dashboard() {
   page.get("/:file", async (c) => {
     const path = c.req.path;
     const asset = Object.values(await dashboardAssets()).find((a) => a.path === path);
-    if (!asset) return c.json(errorBody("not_found"), 404);
+    if (!asset) return jsonError(c, "not_found");
     return c.body(asset.body, 200, {
       ...COMMON_HEADERS,
       "content-type": asset.contentType,

@@ -1,3 +1,5 @@
+import { EVENT_STATUSES } from "../statuses";
+
 export interface PageProps {
   /** Per-response CSP nonce for the page's one script and one stylesheet. */
   nonce: string;
@@ -148,10 +150,9 @@ export function DashboardPage({ nonce, script, style, providers, windows }: Page
                   Status
                   <select name="status">
                     <option value="">any</option>
-                    <option value="processed">processed</option>
-                    <option value="retrying">retrying</option>
-                    <option value="dead">dead</option>
-                    <option value="quarantined">quarantined</option>
+                    {EVENT_STATUSES.map((status) => (
+                      <option value={status}>{status}</option>
+                    ))}
                   </select>
                 </label>
                 <label class="grow">

@@ -1,6 +1,6 @@
 /** Every attempt at an effect: the history an operator reads in `GET /api/events/:id`. */
 
-export type AttemptOutcome = "done" | "failed" | "timeout";
+import type { AttemptOutcome } from "../statuses";
 
 /** What a forward learned about its target; other effects leave it empty. */
 export interface AttemptDetails {

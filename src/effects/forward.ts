@@ -1,22 +1,12 @@
 import { Webhook } from "standardwebhooks";
-import type { AttemptDetails } from "./attempts";
-import type { EffectContext } from "./registry";
-import { RetryLaterError } from "./registry";
+import { systemClock } from "../clock";
+import { getConfig } from "../config";
+import { retryAfterMs } from "../http/retry-after";
+import type { Provider } from "../providers/types";
+import { readSecret } from "../secrets";
+import { type EffectContext, type EffectRegistry, RetryLaterError } from "./registry";
 
 export const FORWARD_EFFECT = "forward";
-
-export interface ForwardTarget {
-  url: string;
-  signingSecret: string;
-}
-
-/** Retry-After is delta-seconds or an HTTP date; anything else falls back to backoff. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - nowMs) / 1000)) : null;
-}
 
 export const RESPONSE_SNIPPET_BYTES = 512;
 
@@ -51,43 +41,60 @@ export async function readSnippet(body: ReadableStream<Uint8Array> | null, maxBy
 }
 
 /**
- * POSTs the normalized event (docs/contract.md §6), signed per Standard Webhooks. The event id is
- * the `webhook-id` on every attempt, so the receiver can dedupe our retries. What the
- * target answered goes into `details`, for the attempt history, whether it succeeded or not.
+ * POSTs the normalized event (docs/contract.md §6) to FORWARD_URL, signed per Standard Webhooks
+ * with FORWARD_SIGNING_SECRET. The event id is the `webhook-id` on every attempt, so the receiver
+ * can dedupe our retries. What the target answered is noted for the attempt history, whether it
+ * succeeded or not.
  */
-export async function forwardEvent(
-  target: ForwardTarget,
-  context: EffectContext<unknown> & { forwardData: unknown },
-  details: AttemptDetails = {},
-): Promise<void> {
-  details.target = displayTarget(target.url);
-  const { event } = context;
+async function forwardEvent(context: EffectContext<unknown>): Promise<void> {
+  const { event, env } = context;
+  const url = getConfig(env).FORWARD_URL;
+  const signingSecret = url ? await readSecret(env, "FORWARD_SIGNING_SECRET", context.now()) : undefined;
+  if (!url || !signingSecret)
+    throw new Error("forwarding is scheduled but FORWARD_URL or FORWARD_SIGNING_SECRET is not set");
+  context.note({ target: displayTarget(url) });
   const body = JSON.stringify({
     id: event.id,
     provider: event.provider,
     type: event.type,
     occurredAt: event.occurredAt,
     receivedAt: event.receivedAt,
-    data: context.forwardData,
+    data: event.data,
   });
-  const sentAt = new Date();
-  const response = await fetch(target.url, {
+  // The real time, whatever clock the consumer runs on: the receiver checks it against its own.
+  const sentAt = new Date(systemClock());
+  const response = await fetch(url, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       "webhook-id": event.id,
       "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
-      "webhook-signature": new Webhook(target.signingSecret).sign(event.id, sentAt, body),
+      "webhook-signature": new Webhook(signingSecret).sign(event.id, sentAt, body),
     },
     body,
     signal: context.signal,
   });
-  details.httpStatus = response.status;
-  details.responseBody = await readSnippet(response.body, RESPONSE_SNIPPET_BYTES);
+  context.note({
+    httpStatus: response.status,
+    responseBody: await readSnippet(response.body, RESPONSE_SNIPPET_BYTES),
+  });
   if (response.ok) return;
-  const retryAfter = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+  const retryAfter = retryAfterMs(response.headers.get("retry-after"), context.now());
   if (response.status === 429 && retryAfter !== null) {
-    throw new RetryLaterError(`forward target answered 429`, retryAfter);
+    throw new RetryLaterError(`forward target answered 429`, Math.ceil(retryAfter / 1000));
   }
   throw new Error(`forward target answered ${response.status}`);
+}
+
+/**
+ * Forwarding, as an effect like any other: every event of every provider, once per event (not per
+ * the provider's once-key: a late callback that decides nothing is still forwarded), scheduled while
+ * FORWARD_URL is set, each attempt within FORWARD_TIMEOUT_MS. A copy of `registry` with it added.
+ */
+export function withForwarding<P extends Provider>(registry: EffectRegistry<P>): EffectRegistry<P> {
+  return registry.copy().onAny(FORWARD_EFFECT, forwardEvent, {
+    oncePer: "event",
+    enabled: (config) => config.FORWARD_URL !== undefined,
+    timeoutMs: (config) => config.FORWARD_TIMEOUT_MS,
+  });
 }

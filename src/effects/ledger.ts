@@ -1,6 +1,6 @@
-import type { SqlCondition } from "../providers/types";
+import { type Batch, both, type SqlCondition } from "../sql";
 
-export type EffectStatus = "pending" | "running" | "done" | "failed" | "dead";
+import type { EffectStatus } from "../statuses";
 
 export interface EffectRow {
   id: string;
@@ -19,25 +19,52 @@ export interface EffectRow {
 export const EFFECT_LEASE_MS = 2 * 60 * 1000;
 
 /**
- * Schedules an effect once: the id is its once-key, and a gate may make it conditional.
- * The row is born claimed (`running`, first attempt, leased) by the consumer whose batch
- * inserted it, which saves the claim's row write on the common path; a consumer whose
- * insert was ignored finds the row leased and leaves it alone.
+ * An effect's id, which is also its at-most-once key in the ledger. It is STORED: another format
+ * would run the effects of every replayed event again.
+ * - once per key: `<once-key>:<name>`, e.g. `approval:payment_auth_001:approval-approved`;
+ * - once per event: `<name>:<event id>`, e.g. `forward:gw_…`.
  */
-export function scheduleEffect(
+export function effectId(
+  effect: { name: string; oncePer: "key" | "event" },
+  keys: { onceKey: string; eventId: string },
+): string {
+  return effect.oncePer === "event" ? `${effect.name}:${keys.eventId}` : `${keys.onceKey}:${effect.name}`;
+}
+
+/**
+ * Schedules each effect once, by its id, in `batch`: where `applies` holds (the delivery's body
+ * is the event's) and, for once-per-key effects, the provider's `keyCondition` too (e.g. "this
+ * callback decided the approval"). A row is born claimed (`running`, first attempt, leased) by the
+ * consumer whose batch inserted it, which saves the claim's row write on the common path; a
+ * consumer whose insert was ignored finds the row leased and leaves it alone. Resolves, once the
+ * batch has run, to the ids this batch inserted: the effects it holds.
+ */
+export function scheduleEffects(
+  batch: Batch,
   db: D1Database,
-  effect: { id: string; eventId: string; name: string },
-  condition: SqlCondition | undefined,
-  nowMs: number,
-): D1PreparedStatement {
-  const now = new Date(nowMs).toISOString();
-  return db
-    .prepare(
-      `INSERT INTO effects (id, event_id, name, status, attempts, lease_until, created_at, updated_at)
-       SELECT ?, ?, ?, 'running', 1, ?, ?, ? WHERE ${condition ? condition.sql : "1"}
-       ON CONFLICT (id) DO NOTHING`,
-    )
-    .bind(effect.id, effect.eventId, effect.name, nowMs + EFFECT_LEASE_MS, now, now, ...(condition?.params ?? []));
+  input: {
+    eventId: string;
+    onceKey: string;
+    effects: readonly { name: string; oncePer: "key" | "event" }[];
+    applies: SqlCondition;
+    keyCondition: SqlCondition | undefined;
+    nowMs: number;
+  },
+): Promise<Set<string>> {
+  const now = new Date(input.nowMs).toISOString();
+  const inserted = input.effects.map((effect) => {
+    const id = effectId(effect, input);
+    const condition = effect.oncePer === "key" ? both(input.applies, input.keyCondition) : input.applies;
+    const statement = db
+      .prepare(
+        `INSERT INTO effects (id, event_id, name, status, attempts, lease_until, created_at, updated_at)
+         SELECT ?, ?, ?, 'running', 1, ?, ?, ? WHERE ${condition.sql}
+         ON CONFLICT (id) DO NOTHING`,
+      )
+      .bind(id, input.eventId, effect.name, input.nowMs + EFFECT_LEASE_MS, now, now, ...condition.params);
+    return batch.add(statement).then((result) => (result.meta.changes === 1 ? id : null));
+  });
+  return Promise.all(inserted).then((ids) => new Set(ids.filter((id) => id !== null)));
 }
 
 /** An operator replay gives failed and dead effects another chance; `done` stays done. */
@@ -90,6 +117,34 @@ export function finishEffect(
        WHERE id = ?1`,
     )
     .bind(id, outcome.status, outcome.error ?? null, now, outcome.keepLease ? 1 : 0);
+}
+
+/**
+ * SQL that is true while the event `eventId` (an SQL expression: a parameter, a column) still owes
+ * an effect: for statements of other tables whose outcome depends on it (the event's status).
+ */
+export function effectsOwedSql(eventId: string): string {
+  return `EXISTS (SELECT 1 FROM effects WHERE event_id = ${eventId} AND status <> 'done')`;
+}
+
+/**
+ * The effect an event scheduled under a once-key (`effectId`'s `<once-key>:<name>`), the first if
+ * it scheduled several: e.g. the effect of an approval's decision, from the event that decided it.
+ * Exact keys only: a prefix match would also find `<once-key>:other…`'s effects when a key holds a
+ * colon, and it would scan the whole ledger.
+ */
+export async function effectUnderKey(
+  db: D1Database,
+  eventId: string,
+  onceKey: string,
+): Promise<{ status: EffectStatus; attempts: number } | null> {
+  return db
+    .prepare(
+      `SELECT status, attempts FROM effects WHERE event_id = ?1 AND id = ?2 || ':' || name
+       ORDER BY created_at, id LIMIT 1`,
+    )
+    .bind(eventId, onceKey)
+    .first<{ status: EffectStatus; attempts: number }>();
 }
 
 /** An event's effects as the operator API lists them. */

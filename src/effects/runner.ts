@@ -1,61 +1,24 @@
+import { type Clock, stopwatch, TimeoutError, withTimeout } from "../clock";
+import { getConfig } from "../config";
 import { log } from "../log";
-import { type AttemptDetails, type AttemptOutcome, recordAttempt } from "./attempts";
-import { FORWARD_EFFECT, type ForwardTarget, forwardEvent } from "./forward";
-import { claimEffect, type EffectRow, finishEffect, owedEffects } from "./ledger";
-import { type EffectHandler, type EffectRegistry, type EventInfo, RetryLaterError } from "./registry";
+import type { Provider } from "../providers/types";
+import type { AttemptOutcome } from "../statuses";
+import { type AttemptDetails, recordAttempt } from "./attempts";
+import { claimEffect, finishEffect, owedEffects } from "./ledger";
+import { type EffectRegistry, type EventInfo, RetryLaterError } from "./registry";
 
 export interface RunEffectsInput {
   db: D1Database;
   env: Env;
-  registry: EffectRegistry;
+  registry: EffectRegistry<Provider>;
   event: EventInfo;
   payload: unknown;
-  forwardData: unknown;
-  forward: ForwardTarget | undefined;
-  timeouts: { effectMs: number; forwardMs: number };
-  nowMs: () => number;
+  nowMs: Clock;
   /** Effects this consumer's own batch just inserted, already claimed for their first attempt. */
   claimed: ReadonlySet<string>;
 }
 
 export type RunEffectsResult = { done: true; ran: number } | { done: false; error: string; retryAfterSeconds?: number };
-
-class EffectTimeoutError extends Error {}
-
-/** Rejects when the handler outlives its timeout, even one that ignores its abort signal. */
-async function withTimeout(run: (signal: AbortSignal) => Promise<void> | void, ms: number): Promise<void> {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(new EffectTimeoutError(`timed out after ${ms} ms`));
-      reject(new EffectTimeoutError(`timed out after ${ms} ms`));
-    }, ms);
-  });
-  try {
-    await Promise.race([Promise.resolve().then(() => run(controller.signal)), timeout]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
-
-function handlerFor(
-  row: EffectRow,
-  input: RunEffectsInput,
-  details: AttemptDetails,
-): { handler: EffectHandler; timeoutMs: number } | string {
-  if (row.name === FORWARD_EFFECT) {
-    const target = input.forward;
-    if (!target) return "forwarding is scheduled but FORWARD_URL or FORWARD_SIGNING_SECRET is not set";
-    return {
-      handler: (context) => forwardEvent(target, { ...context, forwardData: input.forwardData }, details),
-      timeoutMs: input.timeouts.forwardMs,
-    };
-  }
-  const registered = input.registry.get(row.name);
-  if (!registered) return `no effect handler named ${row.name}`;
-  return { handler: registered.handler, timeoutMs: input.timeouts.effectMs };
-}
 
 /**
  * Runs every effect this event still owes, each claimed first so that no two consumers run
@@ -72,10 +35,10 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
       continue;
     }
     const details: AttemptDetails = {};
-    const resolved = handlerFor(row, input, details);
+    const effect = input.registry.get(row.name);
     const now = () => new Date(input.nowMs()).toISOString();
     const startedAt = now();
-    const started = Date.now();
+    const elapsed = stopwatch();
     // The ledger row and its attempt history are settled in one batch (one transaction).
     const settle = (
       status: "done" | "failed",
@@ -90,32 +53,35 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
           at: startedAt,
           outcome,
           ...(options.error === undefined ? {} : { error: options.error }),
-          durationMs: Date.now() - started,
+          durationMs: elapsed(),
           ...details,
         }),
       ]);
-    if (typeof resolved === "string") {
-      await settle("failed", "failed", { error: resolved });
-      failures.push(resolved);
+    if (!effect) {
+      const error = `no effect handler named ${row.name}`;
+      await settle("failed", "failed", { error });
+      failures.push(error);
       continue;
     }
     try {
       await withTimeout(
         (signal) =>
-          resolved.handler({
+          effect.handler({
             event: input.event,
             payload: input.payload,
             env: input.env,
             effectId: row.id,
             attempt,
             signal,
+            now: input.nowMs,
+            note: (noted) => Object.assign(details, noted),
           }),
-        resolved.timeoutMs,
+        effect.timeoutMs(getConfig(input.env)),
       );
     } catch (error) {
       const message = `effect ${row.name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
       // A handler that timed out may still be running: its lease keeps the next attempt away.
-      const timedOut = error instanceof EffectTimeoutError;
+      const timedOut = error instanceof TimeoutError;
       await settle("failed", timedOut ? "timeout" : "failed", { error: message, keepLease: timedOut });
       log("warn", "effect failed", {
         eventId: input.event.id,

@@ -1,4 +1,6 @@
-import type { EventRow, EventStatus } from "./store";
+import { type Failure, fail, ok, type Result } from "../result";
+import type { EventStatus } from "../statuses";
+import type { EventRow } from "./store";
 
 export interface EventFilters {
   provider?: string;
@@ -61,17 +63,17 @@ export function encodeCursor(row: EventSummary): string {
     .replace(/=+$/, "");
 }
 
-export function decodeCursor(cursor: string): { receivedAt: string; id: string } | null {
+export function decodeCursor(cursor: string): Result<{ receivedAt: string; id: string }, Failure<"invalid_query">> {
   try {
     const json = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
     const value: unknown = JSON.parse(json);
     if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === "string")) {
-      return { receivedAt: value[0] as string, id: value[1] as string };
+      return ok({ receivedAt: value[0] as string, id: value[1] as string });
     }
   } catch {
     // fall through: any undecodable cursor is a client error
   }
-  return null;
+  return fail("invalid_query", "cursor is not one this API issued");
 }
 
 /** What a bulk replay picks: events in one status, optionally of one provider and time range. */

@@ -1,8 +1,6 @@
-import type { EventMessage } from "../queue/message";
+import { effectsOwedSql } from "../effects/ledger";
 
-/** Every status an event row can hold (contract §7); the CHECK in migrations/0005 lists the same. */
-export const EVENT_STATUSES = ["processed", "retrying", "dead", "quarantined"] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
+import type { EventStatus } from "../statuses";
 
 export interface EventRow {
   id: string;
@@ -22,6 +20,16 @@ export interface EventRow {
   last_conflict_at: string | null;
   raw_body: ArrayBuffer | null;
   content_type: string | null;
+}
+
+/** An event as ingest named it: what its row is recorded with (a queue message is one). */
+export interface RecordedEvent {
+  id: string;
+  provider: string;
+  dedupeKey: string;
+  type: string;
+  receivedAt: string;
+  occurredAt: string | null;
 }
 
 /** What a dedupe check needs: whether the event exists, and which body it was recorded with. */
@@ -76,7 +84,7 @@ export function noteConflict(db: D1Database, id: string, bodySha256: string, now
  */
 export function recordEvent(
   db: D1Database,
-  message: EventMessage,
+  message: RecordedEvent,
   payload: string,
   bodySha256: string,
   now: string,
@@ -86,8 +94,7 @@ export function recordEvent(
       `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error,
                            received_at, occurred_at, updated_at, body_sha256)
        VALUES (?1, ?2, ?3, ?4, ?5,
-               CASE WHEN EXISTS (SELECT 1 FROM effects WHERE event_id = ?1 AND status <> 'done')
-                    THEN 'retrying' ELSE 'processed' END,
+               CASE WHEN ${effectsOwedSql("?1")} THEN 'retrying' ELSE 'processed' END,
                1, NULL, ?6, ?7, ?8, ?9)
        ON CONFLICT (id) DO UPDATE SET
          status = excluded.status, attempts = events.attempts + 1, updated_at = excluded.updated_at,
@@ -109,7 +116,7 @@ export function recordEvent(
 /** For the dead-letter consumer: marks the event dead, recording it first if it never was. */
 export function recordDeadEvent(
   db: D1Database,
-  message: EventMessage,
+  message: RecordedEvent,
   payload: string,
   bodySha256: string,
   now: string,
@@ -134,7 +141,7 @@ export function recordDeadEvent(
 
 function bindMessage(
   statement: D1PreparedStatement,
-  message: EventMessage,
+  message: RecordedEvent,
   payload: string,
   now: string,
   bodySha256: string,
@@ -225,12 +232,43 @@ export function getEvent(db: D1Database, id: string): Promise<EventRow | null> {
   return db.prepare("SELECT * FROM events WHERE id = ?").bind(id).first<EventRow>();
 }
 
+/**
+ * SQL true while the event `id` (an SQL expression) has `status` (another): for a statement of
+ * another table that must only take effect for an event in that status (an alert notice).
+ */
+export function eventInStatusSql(id: string, status: string): string {
+  return `EXISTS (SELECT 1 FROM events WHERE id = ${id} AND status = ${status})`;
+}
+
+/** SQL for the `last_error` of the event `id` (an SQL expression), NULL when it has none. */
+export function eventLastErrorSql(id: string): string {
+  return `(SELECT last_error FROM events WHERE id = ${id})`;
+}
+
+/** For the daily purge: processed events received before `before` (their dedupe keys go with them). */
+export function purgeProcessedEvents(db: D1Database, before: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM events WHERE status = 'processed' AND received_at < ?").bind(before);
+}
+
+// ─── Payloads too large for a queue message, parked in D1 (src/queue/enqueue.ts) ───────────
+
+export function parkPayload(db: D1Database, ref: string, payload: string, nowMs: number): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO payload_blobs (id, payload, created_at) VALUES (?1, ?2, ?3)")
+    .bind(ref, payload, nowMs);
+}
+
 export function loadBlob(db: D1Database, id: string): Promise<string | null> {
   return db.prepare("SELECT payload FROM payload_blobs WHERE id = ?").bind(id).first<string>("payload");
 }
 
 export function deleteBlob(db: D1Database, id: string): D1PreparedStatement {
   return db.prepare("DELETE FROM payload_blobs WHERE id = ?").bind(id);
+}
+
+/** For the daily purge: parked payloads written before `beforeMs`. */
+export function purgeBlobs(db: D1Database, beforeMs: number): D1PreparedStatement {
+  return db.prepare("DELETE FROM payload_blobs WHERE created_at < ?").bind(beforeMs);
 }
 
 // ─── The stuck-event sweep (src/maintenance/sweep.ts) ────────────────────────────────────

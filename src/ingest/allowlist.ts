@@ -1,8 +1,9 @@
 import ipaddr from "ipaddr.js";
+import { type Failure, fail, ok, type Result } from "../result";
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
-export type AllowList = { ranges: Range[] } | { error: string };
+export type AllowList = Result<readonly Range[], Failure<"allowlist_invalid">>;
 
 const parsed = new Map<string, AllowList>();
 
@@ -19,11 +20,11 @@ export function parseAllowList(text: string): AllowList {
     try {
       ranges.push(entry.includes("/") ? ipaddr.parseCIDR(entry) : ipaddr.parseCIDR(withFullPrefix(entry)));
     } catch {
-      list = { error: `not a CIDR range: ${entry.slice(0, 64)}` };
+      list = fail("allowlist_invalid", `not a CIDR range: ${entry.slice(0, 64)}`);
       break;
     }
   }
-  list ??= { ranges };
+  list ??= ok(ranges);
   if (parsed.size > 32) parsed.clear();
   parsed.set(text, list);
   return list;
@@ -34,11 +35,11 @@ function withFullPrefix(address: string): string {
 }
 
 /** Whether `ip` (CF-Connecting-IP) lies in one of the ranges; an IPv4-mapped IPv6 address counts as IPv4. */
-export function isAllowed(list: { ranges: Range[] }, ip: string | null): boolean {
+export function isAllowed(ranges: readonly Range[], ip: string | null): boolean {
   if (!ip || !ipaddr.isValid(ip)) return false;
   let address = ipaddr.parse(ip);
   if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
     address = (address as ipaddr.IPv6).toIPv4Address();
   }
-  return list.ranges.some(([range, bits]) => range.kind() === address.kind() && address.match(range, bits));
+  return ranges.some(([range, bits]) => range.kind() === address.kind() && address.match(range, bits));
 }

@@ -1,8 +1,8 @@
 import { noteAlert } from "../alerts/outbox";
 import { recordQuarantined } from "../events/store";
+import { isUsableDedupeKey, isUsableType } from "../providers/decode";
 import type { Delivery, ParseFailure } from "../providers/types";
-import { isUsableDedupeKey, isUsableType } from "./decode";
-import { gatewayEventId } from "./enqueue";
+import { gatewayEventId } from "../queue/enqueue";
 
 export interface QuarantineOutcome {
   status: "quarantined" | "duplicate" | "conflict";

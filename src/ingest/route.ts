@@ -1,35 +1,25 @@
 import type { Context } from "hono";
+import { type Clock, stopwatch, withTimeout } from "../clock";
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { jsonError } from "../http/errors";
 import { log, warnOnce } from "../log";
 import { refusals as isolateRefusals, type RefusalAggregator } from "../monitor/rejections";
-import { getProvider } from "../providers/registry";
+import { readEvent } from "../providers/read-event";
+import type { ProviderRegistry } from "../providers/registry";
 import type { Delivery } from "../providers/types";
+import { enqueueEvent, gatewayEventId } from "../queue/enqueue";
 import { readSecretList } from "../secrets";
 import { isAllowed, parseAllowList } from "./allowlist";
 import { type DedupeFastPath, edgeFastPath, kvFastPath } from "./dedupe";
-import { enqueueEvent, gatewayEventId } from "./enqueue";
 import { type QuarantineOutcome, quarantine } from "./quarantine";
 import { readBodyWithinLimit } from "./read-body";
-import { readEvent } from "./read-event";
 import { countRefusal, isRefusal } from "./refusals";
-
-export type Clock = () => number;
 
 // Nova wants a 2xx within 10 s: a slow dedupe store must not spend that budget. Past it,
 // the delivery is queued and the consumer dedupes it.
 const FAST_PATH_BUDGET_MS = 1500;
 
-function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`dedupe lookup took over ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
 type Env_ = { Bindings: Env };
 
 /**
@@ -38,17 +28,18 @@ type Env_ = { Bindings: Env };
  * delivery, D1) has taken it, and a delivery refused at any step leaves no trace but its count in
  * `rejections`.
  */
-export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateRefusals) {
+export function ingestHandler(options: { now: Clock; providers: ProviderRegistry; refusals?: RefusalAggregator }) {
+  const { now, providers, refusals = isolateRefusals } = options;
   return async (c: Context<Env_>): Promise<Response> => {
-    const started = Date.now();
+    const elapsed = stopwatch();
     const providerName = c.req.param("provider") ?? "";
-    const provider = getProvider(providerName);
+    const provider = providers.get(providerName);
     const logDelivery = (status: number, result: string, fields: Record<string, unknown> = {}) =>
       log(status >= 500 ? "error" : "info", "delivery", {
         provider: provider ? provider.name : providerName.slice(0, 32),
         outcome: result,
         status,
-        latencyMs: Date.now() - started,
+        latencyMs: Math.round(elapsed()),
         ...fields,
       });
     // Refusals are counted (src/monitor/rejections.ts), not logged one line per request.
@@ -65,12 +56,12 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
 
     if (!provider) {
       outcome(404, "unknown_provider");
-      return jsonError(c, 404, "unknown_provider");
+      return jsonError(c, "unknown_provider");
     }
     if (c.req.method !== "POST") {
       outcome(405, "method_not_allowed");
       c.header("Allow", "POST");
-      return jsonError(c, 405, "method_not_allowed");
+      return jsonError(c, "method_not_allowed");
     }
 
     // An operator's optional allowlist (`<PROVIDER>_ALLOWED_IPS`): the cheapest refusal, before the
@@ -79,17 +70,17 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     if (typeof allowed === "string" && allowed.trim() !== "") {
       const list = parseAllowList(allowed);
       const source = c.req.header("cf-connecting-ip") ?? null;
-      if ("error" in list || !isAllowed(list, source)) {
-        if ("error" in list)
+      if (!list.ok || !isAllowed(list.value, source)) {
+        if (!list.ok)
           warnOnce(`allowlist:${provider.name}`, "allowlist misconfigured: every delivery is refused", {
             provider: provider.name,
-            error: list.error,
+            error: list.message,
           });
         outcome(403, "rejected", {
           errorCode: "source_not_allowed",
-          reason: "error" in list ? list.error : `source ${String(source).slice(0, 45)} not in the allowlist`,
+          reason: list.ok ? `source ${String(source).slice(0, 45)} not in the allowlist` : list.message,
         });
-        return jsonError(c, 403, "source_not_allowed");
+        return jsonError(c, "source_not_allowed");
       }
     }
 
@@ -97,7 +88,7 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     const body = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
     if (body === "too_large") {
       outcome(413, "rejected", { errorCode: "payload_too_large" });
-      return jsonError(c, 413, "payload_too_large");
+      return jsonError(c, "payload_too_large");
     }
 
     const secrets = await readSecretList(c.env, provider.secretBinding, now());
@@ -107,7 +98,7 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
         binding: provider.secretBinding,
       });
       outcome(401, "rejected", { errorCode: "signature_invalid", reason: "secret not configured" });
-      return jsonError(c, 401, "signature_invalid");
+      return jsonError(c, "signature_invalid");
     }
 
     let digest: Promise<string> | undefined;
@@ -122,8 +113,8 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
       toleranceSeconds: config.SIGNATURE_TOLERANCE_SECONDS,
     });
     if (!check.ok) {
-      outcome(401, "rejected", { errorCode: check.code, reason: check.reason });
-      return jsonError(c, 401, check.code);
+      outcome(401, "rejected", { errorCode: check.code, reason: check.message });
+      return jsonError(c, check.code);
     }
 
     const receivedAt = new Date(now()).toISOString();
@@ -143,36 +134,41 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
           log("warn", "dedupe mark failed", { provider: provider.name, dedupeKey, error: String(error) }),
         ),
       );
-    const parsed = await readEvent(provider, delivery);
-    if ("error" in parsed) {
+    const read = await readEvent(provider, delivery);
+    if (!read.ok) {
       // Authentic bytes this code cannot read: kept, never applied, replayable after a fix (contract §3).
       let kept: QuarantineOutcome;
       try {
         kept = await quarantine(c.env.DB, {
           provider: provider.name,
           delivery,
-          failure: parsed,
+          failure: read,
           receivedAt,
           alert: config.ALERT_URL !== undefined,
         });
       } catch (error) {
         outcome(503, "store_failed", { errorCode: "store_failed", error: String(error) });
-        return jsonError(c, 503, "store_failed", "the delivery could not be stored; retry");
+        return jsonError(c, "store_failed", "the delivery could not be stored; retry");
       }
       // Its retries are then answered by the fast path like any accepted delivery's.
       if (kept.status === "quarantined") remember(kept.dedupeKey, { id: kept.id, bodySha256: kept.bodySha256 });
-      outcome(kept.status === "quarantined" ? 202 : 200, kept.status, { id: kept.id, reason: parsed.message });
+      outcome(kept.status === "quarantined" ? 202 : 200, kept.status, { id: kept.id, reason: read.message });
       return kept.status === "quarantined"
         ? c.json({ status: "quarantined", id: kept.id }, 202)
         : c.json({ status: "duplicate", id: kept.id, ...(kept.status === "conflict" ? { conflict: true } : {}) }, 200);
     }
 
+    const parsed = read.value;
     const { dedupeKey } = parsed;
     const bodySha256 = await delivery.bodySha256();
     const id = await gatewayEventId(provider.name, dedupeKey);
     let conflict = false;
     try {
-      const known = await withinBudget(fastPath.accepted(provider.name, dedupeKey, id), FAST_PATH_BUDGET_MS);
+      const known = await withTimeout(
+        () => fastPath.accepted(provider.name, dedupeKey, id),
+        FAST_PATH_BUDGET_MS,
+        `dedupe lookup took over ${FAST_PATH_BUDGET_MS} ms`,
+      );
       if (known && (known.bodySha256 === null || known.bodySha256 === bodySha256)) {
         outcome(200, "duplicate", { dedupeKey, id: known.id });
         return c.json({ status: "duplicate", id: known.id }, 200);
@@ -190,21 +186,25 @@ export function ingestHandler(now: Clock, refusals: RefusalAggregator = isolateR
     }
 
     try {
-      await enqueueEvent(c.env, {
-        v: 1,
-        id,
-        provider: provider.name,
-        dedupeKey,
-        type: parsed.type,
-        occurredAt: parsed.occurredAt,
-        receivedAt,
-        payload: parsed.payloadJson,
-        bodySha256,
-      });
+      await enqueueEvent(
+        c.env,
+        {
+          v: 1,
+          id,
+          provider: provider.name,
+          dedupeKey,
+          type: parsed.type,
+          occurredAt: parsed.occurredAt,
+          receivedAt,
+          payload: parsed.payloadJson,
+          bodySha256,
+        },
+        Date.parse(receivedAt),
+      );
     } catch (error) {
       // Nothing was marked as seen, so the provider's retry will be accepted.
       outcome(503, "enqueue_failed", { errorCode: "enqueue_failed", dedupeKey, id, error: String(error) });
-      return jsonError(c, 503, "enqueue_failed");
+      return jsonError(c, "enqueue_failed");
     }
     if (conflict) {
       outcome(200, "conflict", { dedupeKey, id, type: parsed.type });

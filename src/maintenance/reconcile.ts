@@ -1,9 +1,9 @@
 import { getConfig } from "../config";
-import { enqueueEvent, gatewayEventId } from "../ingest/enqueue";
 import { log } from "../log";
 import { createNuvouchClient, NuvouchApiError, type NuvouchClientOptions } from "../providers/nuvouch/api-client";
 import { approvalsToReconcile, markReconciled } from "../providers/nuvouch/integrator-store";
 import { callbackForDecision, isDecision } from "../providers/nuvouch/reconcile";
+import { enqueueEvent, gatewayEventId } from "../queue/enqueue";
 
 /** Lookups per run: well inside a Worker's subrequest limit and a cron's wall time. */
 export const RECONCILE_BATCH = 25;
@@ -103,16 +103,20 @@ export async function reconcileApprovals(
       continue;
     }
     try {
-      await enqueueEvent(env, {
-        v: 1,
-        id: await gatewayEventId("nuvouch", callback.id),
-        provider: "nuvouch",
-        dedupeKey: callback.id,
-        type: callback.type,
-        occurredAt: callback.createdAt ?? null,
-        receivedAt: now,
-        payload: JSON.stringify(callback),
-      });
+      await enqueueEvent(
+        env,
+        {
+          v: 1,
+          id: await gatewayEventId("nuvouch", callback.id),
+          provider: "nuvouch",
+          dedupeKey: callback.id,
+          type: callback.type,
+          occurredAt: callback.createdAt ?? null,
+          receivedAt: now,
+          payload: JSON.stringify(callback),
+        },
+        options.nowMs,
+      );
     } catch (error) {
       // Not marked as looked at: the next run finds it again.
       summary.stoppedBy = "enqueue_failed";

@@ -1,4 +1,5 @@
 import { purgeAlerts } from "../alerts/outbox";
+import { purgeBlobs, purgeProcessedEvents } from "../events/store";
 import { log } from "../log";
 import { purgeRejections } from "../monitor/rejections";
 
@@ -24,9 +25,8 @@ export async function purgeExpired(
   db: D1Database,
   options: { nowMs: number; eventRetentionDays: number | undefined },
 ): Promise<{ blobs: number; events: number }> {
-  const blobCutoff = options.nowMs - PAYLOAD_BLOB_RETENTION_DAYS * DAY_MS;
   const statements = [
-    db.prepare("DELETE FROM payload_blobs WHERE created_at < ?").bind(blobCutoff),
+    purgeBlobs(db, options.nowMs - PAYLOAD_BLOB_RETENTION_DAYS * DAY_MS),
     // Operational records with horizons of their own.
     purgeRejections(db, options.nowMs),
     purgeAlerts(db, options.nowMs),
@@ -34,7 +34,7 @@ export async function purgeExpired(
   if (options.eventRetentionDays !== undefined) {
     const days = Math.max(options.eventRetentionDays, MIN_EVENT_RETENTION_DAYS);
     const cutoff = new Date(options.nowMs - days * DAY_MS).toISOString();
-    statements.push(db.prepare("DELETE FROM events WHERE status = 'processed' AND received_at < ?").bind(cutoff));
+    statements.push(purgeProcessedEvents(db, cutoff));
   }
   const [blobs, , , events] = await db.batch(statements);
   const removed = { blobs: blobs?.meta.changes ?? 0, events: events?.meta.changes ?? 0 };

@@ -1,7 +1,7 @@
 import { claimStuckEvent, type EventRow, releaseStuckEvent, stuckRetryingEvents } from "../events/store";
-import { enqueueEvent } from "../ingest/enqueue";
 import { log } from "../log";
 import { backoffSeconds } from "../queue/backoff";
+import { enqueueEvent } from "../queue/enqueue";
 import type { EventMessage } from "../queue/message";
 
 // The queues' retry settings, as in wrangler.toml's [[queues.consumers]] (a test keeps them
@@ -83,7 +83,7 @@ export async function sweepStuckEvents(env: Env, options: { nowMs: number; limit
         continue;
       }
       try {
-        await enqueueEvent(env, messageFor(row));
+        await enqueueEvent(env, messageFor(row), options.nowMs);
         summary.requeued++;
       } catch (error) {
         summary.failed++;

@@ -1,4 +1,6 @@
 import type { z } from "zod";
+import { describeIssues } from "../issues";
+import { type Failure, fail, ok, type Result } from "../result";
 import type { ParsedEvent, ParseFailure } from "./types";
 
 // Legitimate webhook payloads nest a handful of levels; 10,000 levels is an attack on
@@ -68,34 +70,26 @@ function decodeKey(literal: string): string | null {
 
 type Reviver = (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown;
 
-export type JsonObjectResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
+export type JsonObjectResult = Result<Record<string, unknown>, Failure<"payload_invalid">>;
 
 /** A JSON object body: not too deep, valid, an object, no key given twice. */
 export function parseJsonObject(text: string, reviver?: Reviver): JsonObjectResult {
   const shape = scanJson(text);
-  if (shape.tooDeep) return { ok: false, message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  if (shape.tooDeep) return fail("payload_invalid", `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text, reviver as Parameters<typeof JSON.parse>[1]);
   } catch {
-    return { ok: false, message: "body is not valid JSON" };
+    return fail("payload_invalid", "body is not valid JSON");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { ok: false, message: "body is not a JSON object" };
+    return fail("payload_invalid", "body is not a JSON object");
   }
   // No id is read from such a body (which of its two would it be?): it is keyed by its hash.
   if (shape.duplicateKey !== null) {
-    return { ok: false, message: `key ${JSON.stringify(shape.duplicateKey.slice(0, 64))} given twice` };
+    return fail("payload_invalid", `key ${JSON.stringify(shape.duplicateKey.slice(0, 64))} given twice`);
   }
-  return { ok: true, value: value as Record<string, unknown> };
-}
-
-/** zod's first issues as one short line: enough for the sender, never the whole payload. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
-    .join("; ");
+  return ok(value as Record<string, unknown>);
 }
 
 /** The envelope fields that name an event, read even from a body that fails its schema. */
@@ -113,15 +107,15 @@ export function parseJsonEnvelope<S extends z.ZodType>(
   schema: S,
   describe: (event: z.output<S>) => Omit<ParsedEvent, "payloadJson">,
   options: { keys?: EnvelopeKeys; reviver?: Reviver } = {},
-): ParsedEvent | ParseFailure {
+): Result<ParsedEvent, ParseFailure> {
   const json = parseJsonObject(text, options.reviver);
-  if (!json.ok) return { error: "payload_invalid", message: json.message };
+  if (!json.ok) return json;
   const result = schema.safeParse(json.value);
   if (!result.success) {
     const named = options.keys ? readable(json.value, options.keys) : {};
-    return { error: "payload_invalid", message: describeIssues(result.error), ...named };
+    return { ...fail("payload_invalid", describeIssues(result.error)), ...named };
   }
-  return { ...describe(result.data), payloadJson: text };
+  return ok({ ...describe(result.data), payloadJson: text });
 }
 
 function readable(value: Record<string, unknown>, keys: EnvelopeKeys) {

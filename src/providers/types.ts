@@ -1,4 +1,9 @@
+import type { Hono } from "hono";
+import type { z } from "zod";
+import type { Clock } from "../clock";
 import type { SignatureCheck } from "../crypto/signature-check";
+import type { Failure, Result } from "../result";
+import type { SqlCondition } from "../sql";
 
 /** One delivery as it came off the wire: the exact bytes every signature is computed over. */
 export interface Delivery {
@@ -28,15 +33,15 @@ export interface ParsedEvent {
  * event's id and type where they could still be read: the id keys the quarantined delivery, so its
  * retries are duplicates.
  */
-export interface ParseFailure {
-  error: "payload_invalid" | "unsupported_media_type";
-  message: string;
+export interface ParseFailure extends Failure<"payload_invalid"> {
   dedupeKey?: string;
   type?: string;
 }
 
-/** Env bindings that hold a provider's comma-separated signing secrets. */
-export type SecretBinding = "NOVA_WEBHOOK_SECRET" | "NUVEI_WEBHOOK_SECRET" | "NUVOUCH_CALLBACK_SECRET";
+export type ParseResult = Result<ParsedEvent, ParseFailure>;
+
+/** The Env binding that holds a provider's comma-separated signing secrets. */
+export type SecretBinding = `${string}_SECRET`;
 
 /** A verified event as the consumer sees it: recorded, about to drive state. */
 export interface ConsumeInput {
@@ -54,12 +59,6 @@ export interface ConsumeInput {
   applies: SqlCondition;
 }
 
-/** A SQL boolean expression with its bound parameters, e.g. an `EXISTS (…)` gate. */
-export interface SqlCondition {
-  sql: string;
-  params: unknown[];
-}
-
 export interface ConsumePlan {
   /** The payload validated by the provider's zod schema: what effect handlers receive. */
   payload: unknown;
@@ -71,21 +70,86 @@ export interface ConsumePlan {
    */
   onceKey: string;
   effectCondition?: SqlCondition;
-  /** The `data` of the normalized event forwarded downstream (docs/contract.md §6). */
-  forwardData: unknown;
+  /** The `data` of the normalized event (docs/contract.md §6): what forwarding sends downstream. */
+  data: unknown;
 }
 
-export interface Provider {
-  /** The `:provider` segment of `POST /webhooks/:provider`. */
-  readonly name: string;
-  readonly secretBinding: SecretBinding;
+/**
+ * What the operator API lends a provider's routes. Providers sit below the effects ledger, so the
+ * one read of it they need is handed to them.
+ */
+export interface ProviderRouteContext {
+  now: Clock;
+  /** How the routes call their provider's API, where they do: a test seam for backoff and time limits. */
+  apiClient?: ApiClientOptions;
+  /** The effect an event scheduled under a once-key (src/effects/ledger.ts `effectUnderKey`). */
+  effectUnderKey(
+    db: D1Database,
+    eventId: string,
+    onceKey: string,
+  ): Promise<{ status: string; attempts: number } | null>;
+}
+
+/** The knobs of an outbound API client that tests turn; production uses each client's defaults. */
+export interface ApiClientOptions {
+  timeoutMs?: number;
+  /** Attempts per call, the first included. */
+  maxAttempts?: number;
+  /** Backoff base; attempt n waits about base·2^(n-1), with full jitter. */
+  backoffMs?: number;
+  /**
+   * The most one call may take, waits and attempts included. A retry that would end past it is
+   * not made, so an HTTP caller is answered 503 + Retry-After instead of being held.
+   */
+  budgetMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: Clock;
+  random?: () => number;
+}
+
+/** Event type → the zod schema its payload passes: the names effect handlers may subscribe to. */
+export type EventSchemas = Readonly<Record<string, z.ZodType>>;
+
+export interface Provider<
+  Name extends string = string,
+  Events extends EventSchemas = EventSchemas,
+  Envelope extends z.ZodType = z.ZodType,
+  Binding extends SecretBinding = SecretBinding,
+> {
+  /** The `:provider` segment of `POST /webhooks/:provider`, and the prefix of its event names. */
+  readonly name: Name;
+  /** A Worker secret or Secrets Store binding: declare it in .dev.vars.example and wrangler.toml. */
+  readonly secretBinding: Binding;
+  /**
+   * The event types this gateway knows (`.on("<name>:<type>")`). A provider may deliver others:
+   * they are recorded and forwarded, and reach its catch-all handlers (`<name>:*`, `*`) only.
+   */
+  readonly events: Events;
+  /** Any event of this provider, of a known type or not: what its catch-all handlers receive. */
+  readonly envelope: Envelope;
   verify(delivery: Delivery, options: VerifyOptions): Promise<SignatureCheck>;
   /** Called only after `verify` succeeded, with the body decoded as strict UTF-8. */
-  parse(text: string, delivery: Delivery): Promise<ParsedEvent | ParseFailure> | ParsedEvent | ParseFailure;
+  parse(text: string, delivery: Delivery): Promise<ParseResult> | ParseResult;
   /** Consumer side: validates the stored payload again and returns its state rule writes. */
   consume(input: ConsumeInput): ConsumePlan;
+  /** Its operator routes, if it has any: mounted at `/api/<name>`, behind the admin token. */
+  routes?(context: ProviderRouteContext): Hono<{ Bindings: Env }>;
 }
 
-export function isParseFailure(result: ParsedEvent | ParseFailure): result is ParseFailure {
-  return "error" in result;
+/** A provider, its literal name and event types kept for the types of effect handlers. */
+export function defineProvider<
+  const Name extends string,
+  Events extends EventSchemas,
+  Envelope extends z.ZodType,
+  const Binding extends SecretBinding,
+>(provider: Provider<Name, Events, Envelope, Binding>): Provider<Name, Events, Envelope, Binding> {
+  return provider;
+}
+
+/** Every type of a list, with the one schema their payloads share. */
+export function eventSchemas<const Types extends readonly string[], S extends z.ZodType>(
+  types: Types,
+  schema: S,
+): { readonly [T in Types[number]]: S } {
+  return Object.fromEntries(types.map((type) => [type, schema])) as { readonly [T in Types[number]]: S };
 }

@@ -3,6 +3,7 @@ import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { buryEffects } from "../effects/ledger";
 import { bodyIsTheEvent, deleteBlob, loadBlob, recordDeadEvent } from "../events/store";
+import { describeIssues } from "../issues";
 import { log } from "../log";
 import { EventMessage } from "./message";
 
@@ -14,7 +15,7 @@ import { EventMessage } from "./message";
 export async function handleDeadLetter(body: unknown, env: Env, nowMs: number): Promise<void> {
   const parsed = EventMessage.safeParse(body);
   if (!parsed.success) {
-    log("error", "malformed dead letter dropped", { issues: parsed.error.issues.slice(0, 3).map((i) => i.message) });
+    log("error", "malformed dead letter dropped", { issues: describeIssues(parsed.error) });
     return;
   }
   const message = parsed.data;

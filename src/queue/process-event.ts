@@ -1,8 +1,8 @@
+import type { Clock } from "../clock";
 import { getConfig } from "../config";
 import { sha256Hex } from "../crypto/hmac";
 import { noteNextRetry } from "../effects/attempts";
-import { FORWARD_EFFECT } from "../effects/forward";
-import { reviveEffects, scheduleEffect } from "../effects/ledger";
+import { reviveEffects, scheduleEffects } from "../effects/ledger";
 import type { EffectRegistry } from "../effects/registry";
 import { runOwedEffects } from "../effects/runner";
 import {
@@ -16,16 +16,17 @@ import {
   recordEvent,
   setEventOutcome,
 } from "../events/store";
+import { describeIssues } from "../issues";
 import { log } from "../log";
-import { getProvider } from "../providers/registry";
-import type { SqlCondition } from "../providers/types";
-import { readSecret } from "../secrets";
+import type { Provider } from "../providers/types";
+import { Batch } from "../sql";
 import { backoffSeconds } from "./backoff";
 import { EventMessage } from "./message";
 
 export interface ConsumerDeps {
-  registry: EffectRegistry;
-  now: () => number;
+  /** The effects to run, and (its `providers`) the providers whose events are consumed. */
+  registry: EffectRegistry<Provider>;
+  now: Clock;
 }
 
 export type ProcessOutcome = { kind: "ack"; note: string } | { kind: "retry"; delaySeconds: number; error: string };
@@ -45,11 +46,11 @@ export async function processEventMessage(
   const parsed = EventMessage.safeParse(body);
   if (!parsed.success) {
     // A message that can never be processed is dropped loudly, not retried forever.
-    log("error", "malformed queue message dropped", { issues: parsed.error.issues.slice(0, 3).map((i) => i.message) });
+    log("error", "malformed queue message dropped", { issues: describeIssues(parsed.error) });
     return { kind: "ack", note: "malformed" };
   }
   const message = parsed.data;
-  const provider = getProvider(message.provider);
+  const provider = deps.registry.providers.get(message.provider);
   if (!provider) {
     log("error", "queue message for an unknown provider dropped", { provider: message.provider, id: message.id });
     return { kind: "ack", note: "unknown provider" };
@@ -88,47 +89,35 @@ export async function processEventMessage(
     now,
     applies,
   });
-  const nowMs = deps.now();
-  const effects = [
-    ...deps.registry
-      .for(provider.name, message.type)
-      .map((effect) => ({ id: `${plan.onceKey}:${effect.name}`, name: effect.name, condition: plan.effectCondition })),
-    ...(config.FORWARD_URL
-      ? [{ id: `${FORWARD_EFFECT}:${message.id}`, name: FORWARD_EFFECT, condition: undefined }]
-      : []),
-  ];
+  const owed = deps.registry.for(provider.name, message.type, config);
   // Order matters: state first (effect gates read it), then effects, then the event row,
   // whose status reads the effects. D1 runs a batch as one transaction.
   // The first statement counts a conflict with a body recorded since the read above (a twin in
   // another batch); every later write is gated on `applies`, so such a batch changes nothing else.
-  const results = await db.batch([
-    noteConflict(db, message.id, bodySha256, now),
-    ...plan.statements,
-    ...effects.map((effect) =>
-      scheduleEffect(
-        db,
-        { id: effect.id, eventId: message.id, name: effect.name },
-        both(applies, effect.condition),
-        nowMs,
-      ),
-    ),
-    ...(message.replay ? [reviveEffects(db, message.id, now)] : []),
-    recordEvent(db, message, payloadJson, bodySha256, now),
-    ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
-  ]);
-  if (results[0]?.meta.changes === 1) {
+  const batch = new Batch();
+  const conflictNoted = batch.add(noteConflict(db, message.id, bodySha256, now));
+  for (const statement of plan.statements) batch.add(statement);
+  // An effect whose insert took was born claimed by this consumer.
+  const claimed = scheduleEffects(batch, db, {
+    eventId: message.id,
+    onceKey: plan.onceKey,
+    effects: owed,
+    applies,
+    keyCondition: plan.effectCondition,
+    nowMs: deps.now(),
+  });
+  if (message.replay) batch.add(reviveEffects(db, message.id, now));
+  batch.add(recordEvent(db, message, payloadJson, bodySha256, now));
+  if (message.payloadRef) batch.add(deleteBlob(db, message.payloadRef));
+  await batch.run(db);
+  if ((await conflictNoted).meta.changes === 1) {
     log("warn", "conflicting body under a recorded key", logged(message, { bodySha256 }));
     return { kind: "ack", note: "conflict" };
   }
-  // An effect whose insert took (one row changed) was born claimed by this consumer.
-  const firstEffect = 1 + plan.statements.length;
-  const claimed = new Set(
-    effects.filter((_, i) => results[firstEffect + i]?.meta.changes === 1).map((effect) => effect.id),
-  );
 
   // A first sighting that scheduled no effect owes none: skip the ledger read (the common,
   // cheapest path: one read, one batch).
-  if (priorStatus === null && effects.length === 0 && !message.replay) {
+  if (priorStatus === null && owed.length === 0 && !message.replay) {
     log("info", "event processed", logged(message));
     return { kind: "ack", note: "processed" };
   }
@@ -144,13 +133,11 @@ export async function processEventMessage(
       dedupeKey: message.dedupeKey,
       receivedAt: message.receivedAt,
       occurredAt: message.occurredAt,
+      data: plan.data,
     },
     payload: plan.payload,
-    forwardData: plan.forwardData,
-    forward: await forwardTarget(env, config.FORWARD_URL),
-    timeouts: { effectMs: config.EFFECT_TIMEOUT_MS, forwardMs: config.FORWARD_TIMEOUT_MS },
     nowMs: deps.now,
-    claimed,
+    claimed: await claimed,
   });
   if (result.done) {
     if (result.ran > 0) await setEventOutcome(db, message.id, { status: "processed", lastError: null }, now);
@@ -171,15 +158,6 @@ async function conflict(db: D1Database, message: EventMessage, bodySha256: strin
   ]);
   log("warn", "conflicting body under a recorded key", logged(message, { bodySha256 }));
   return { kind: "ack", note: "conflict" } as const;
-}
-
-async function forwardTarget(env: Env, url: string | undefined) {
-  const signingSecret = url ? await readSecret(env, "FORWARD_SIGNING_SECRET") : undefined;
-  return url && signingSecret ? { url, signingSecret } : undefined;
-}
-
-function both(a: SqlCondition, b: SqlCondition | undefined): SqlCondition {
-  return b ? { sql: `(${a.sql}) AND (${b.sql})`, params: [...a.params, ...b.params] } : a;
 }
 
 function logged(message: EventMessage, extra: Record<string, unknown> = {}) {

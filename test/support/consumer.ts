@@ -1,11 +1,12 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "../../src/crypto/hmac";
+import { withForwarding } from "../../src/effects/forward";
 import { EffectRegistry } from "../../src/effects/registry";
-import { gatewayEventId } from "../../src/ingest/enqueue";
-import { getProvider } from "../../src/providers/registry";
-import { isParseFailure } from "../../src/providers/types";
+import { providers } from "../../src/providers/registry";
+import type { Provider } from "../../src/providers/types";
 import { createQueueHandler } from "../../src/queue/consumer";
+import { gatewayEventId } from "../../src/queue/enqueue";
 import type { EventMessage } from "../../src/queue/message";
 import { NOW_MS } from "./gateway";
 
@@ -19,14 +20,15 @@ export async function messageFor(
 ): Promise<EventMessage> {
   const text = typeof payload === "string" ? payload : JSON.stringify(payload);
   const body = new TextEncoder().encode(text);
-  const p = getProvider(provider);
+  const p = providers.get(provider);
   if (!p) throw new Error(`unknown provider ${provider}`);
-  const parsed = await p.parse(text, {
+  const read = await p.parse(text, {
     headers: new Headers({ "content-type": "application/json" }),
     body,
     bodySha256: () => sha256Hex(body),
   });
-  if (isParseFailure(parsed)) throw new Error(parsed.message);
+  if (!read.ok) throw new Error(read.message);
+  const parsed = read.value;
   return {
     v: 1,
     id: await gatewayEventId(provider, parsed.dedupeKey),
@@ -42,7 +44,8 @@ export async function messageFor(
 
 export interface ConsumeOptions {
   env?: Env;
-  registry?: EffectRegistry;
+  /** The effects, and (its `providers`) the providers served; default none, and the built-in ones. */
+  registry?: EffectRegistry<Provider>;
   queue?: string;
   attempts?: number;
   nowMs?: number;
@@ -71,7 +74,8 @@ export async function consume(bodies: unknown[], options: ConsumeOptions = {}) {
   }
   const ctx = createExecutionContext();
   const handler = createQueueHandler({
-    registry: options.registry ?? new EffectRegistry(),
+    // As src/effects/handlers.ts does: a test's own effects, and forwarding while FORWARD_URL is set.
+    registry: withForwarding(options.registry ?? new EffectRegistry()),
     now: () => options.nowMs ?? NOW_MS,
   });
   await handler(batch, options.env ?? env, ctx);

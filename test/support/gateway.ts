@@ -34,13 +34,15 @@ export async function callGateway(
   options: {
     env?: Env;
     nowMs?: number;
-    nuvouchClient?: AppOptions["nuvouchClient"];
+    apiClient?: AppOptions["apiClient"];
+    providers?: AppOptions["providers"];
     refusals?: RefusalAggregator;
   } = {},
 ): Promise<Response> {
   const app = createApp({
     now: () => options.nowMs ?? NOW_MS,
-    nuvouchClient: options.nuvouchClient,
+    apiClient: options.apiClient,
+    providers: options.providers,
     refusals: options.refusals ?? testRefusals,
   });
   const ctx = createExecutionContext();

@@ -1,3 +1,4 @@
+import { ATTEMPT_OUTCOMES, EFFECT_STATUSES, EVENT_STATUSES } from "../../statuses";
 // Every value from the API reaches the DOM through these: text nodes and setAttribute on
 // inert attributes, never innerHTML (the page's CSP also enforces Trusted Types).
 
@@ -56,17 +57,7 @@ export function setMessage(node: HTMLElement, text?: string, kind: MessageKind =
   node.className = text ? `message ${kind}` : "message";
 }
 
-const STATUSES = new Set([
-  "processed",
-  "retrying",
-  "dead",
-  "quarantined",
-  "done",
-  "failed",
-  "timeout",
-  "pending",
-  "running",
-]);
+const STATUSES = new Set<string>([...EVENT_STATUSES, ...EFFECT_STATUSES, ...ATTEMPT_OUTCOMES]);
 
 export function badge(status: string): HTMLSpanElement {
   return el("span", { class: `badge ${STATUSES.has(status) ? `b-${status}` : "b-other"}` }, status);

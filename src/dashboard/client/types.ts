@@ -1,12 +1,14 @@
 // The operator API's answers as the dashboard reads them (docs/contract.md §7). Fields added in
 // contract v2 are optional: an older gateway leaves them out and the page hides what they feed.
 
+import type { BulkReplayStatus, EventStatus } from "../../statuses";
+
 export interface ApiEvent {
   id: string;
   provider: string;
   type: string;
   dedupeKey: string;
-  status: string;
+  status: EventStatus;
   receivedAt: string;
   occurredAt: string | null;
   attempts: number;
@@ -97,7 +99,7 @@ export interface Rejections {
 }
 
 /** The statuses `POST /api/events/replay` accepts. */
-export type BulkStatus = "dead" | "quarantined";
+export type BulkStatus = BulkReplayStatus;
 
 export interface BulkReplayAnswer {
   replayed: number;

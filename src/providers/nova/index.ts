@@ -1,11 +1,14 @@
 import { verifyTimestampedSignature } from "../../crypto/timestamped-signature";
 import { parseJsonEnvelope } from "../json";
-import type { Provider } from "../types";
+import { defineProvider, eventSchemas } from "../types";
+import { NOVA_EVENT_TYPES } from "./events";
 import { NovaEvent } from "./schema";
 
-export const nova: Provider = {
+export const nova = defineProvider({
   name: "nova",
   secretBinding: "NOVA_WEBHOOK_SECRET",
+  events: eventSchemas(NOVA_EVENT_TYPES, NovaEvent),
+  envelope: NovaEvent,
   verify: (delivery, options) =>
     verifyTimestampedSignature({ header: delivery.headers.get("x-nova-signature"), body: delivery.body, ...options }),
   parse: (text) =>
@@ -22,6 +25,6 @@ export const nova: Provider = {
   consume: ({ eventId, payloadJson }) => {
     const event = NovaEvent.parse(JSON.parse(payloadJson));
     // Nova events drive no gateway state: they are recorded and handed to effect handlers.
-    return { payload: event, statements: [], onceKey: eventId, forwardData: event.data ?? null };
+    return { payload: event, statements: [], onceKey: eventId, data: event.data ?? null };
   },
-};
+});

@@ -1,3 +1,4 @@
+import { type Failure, fail, ok, type Result } from "../../result";
 import { MAX_JSON_DEPTH } from "../json";
 
 // Names that would reach an object's prototype chain. Everything else, `toString` and
@@ -25,7 +26,7 @@ function decodeComponent(text: string): string | null {
  * Nuvei's name-value-pair webhooks use dotted names (`result.status=approved`); they become
  * the same nested shape as the JSON webhook. Values stay strings, as sent.
  */
-export function parseDottedForm(text: string): { ok: true; value: Node } | { ok: false; message: string } {
+export function parseDottedForm(text: string): Result<Node, Failure<"payload_invalid">> {
   const root = node();
   for (const pair of text.split("&")) {
     if (pair === "") continue;
@@ -33,26 +34,26 @@ export function parseDottedForm(text: string): { ok: true; value: Node } | { ok:
     const name = decodeComponent(eq === -1 ? pair : pair.slice(0, eq));
     const value = eq === -1 ? "" : decodeComponent(pair.slice(eq + 1));
     if (name === null || value === null) {
-      return { ok: false, message: `invalid percent-encoding in ${JSON.stringify(pair.slice(0, 64))}` };
+      return fail("payload_invalid", `invalid percent-encoding in ${JSON.stringify(pair.slice(0, 64))}`);
     }
     const path = name.split(".");
     // The same bound as for JSON bodies: what is accepted here must be storable and readable.
     if (path.length > MAX_JSON_DEPTH)
-      return { ok: false, message: `field name nested deeper than ${MAX_JSON_DEPTH} levels` };
+      return fail("payload_invalid", `field name nested deeper than ${MAX_JSON_DEPTH} levels`);
     if (path.some((segment) => segment === "" || FORBIDDEN_SEGMENTS.has(segment))) {
-      return { ok: false, message: `field name not allowed: ${name.slice(0, 64)}` };
+      return fail("payload_invalid", `field name not allowed: ${name.slice(0, 64)}`);
     }
     let parent = root;
     for (const segment of path.slice(0, -1)) {
       const next = parent[segment] ?? node();
-      if (typeof next !== "object") return { ok: false, message: `field ${name.slice(0, 64)} conflicts with a value` };
+      if (typeof next !== "object") return fail("payload_invalid", `field ${name.slice(0, 64)} conflicts with a value`);
       parent[segment] = next;
       parent = next as Node;
     }
     const leaf = path[path.length - 1] as string;
     if (leaf in parent)
-      return { ok: false, message: `field ${name.slice(0, 64)} given twice or conflicts with a group` };
+      return fail("payload_invalid", `field ${name.slice(0, 64)} given twice or conflicts with a group`);
     parent[leaf] = value;
   }
-  return { ok: true, value: root };
+  return ok(root);
 }

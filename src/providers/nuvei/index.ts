@@ -1,6 +1,10 @@
-import { describeIssues, parseJsonEnvelope, parseJsonObject } from "../json";
-import type { ParsedEvent, ParseFailure, Provider } from "../types";
+import { describeIssues } from "../../issues";
+import { fail, ok } from "../../result";
+import { parseJsonEnvelope, parseJsonObject } from "../json";
+import { defineProvider, eventSchemas, type ParsedEvent, type ParseResult } from "../types";
+import { NUVEI_EVENT_TYPES } from "./events";
 import { parseDottedForm } from "./form";
+import { nuveiApi } from "./routes";
 import { keepNumberText, NuveiWebhook } from "./schema";
 import { verifyNuveiSignature } from "./signature";
 import { transactionFromWebhook } from "./state";
@@ -21,11 +25,13 @@ function formatOf(contentType: string, text: string): BodyFormat {
   return "json";
 }
 
-export const nuvei: Provider = {
+export const nuvei = defineProvider({
   name: "nuvei",
   secretBinding: "NUVEI_WEBHOOK_SECRET",
+  events: eventSchemas(NUVEI_EVENT_TYPES, NuveiWebhook),
+  envelope: NuveiWebhook,
   verify: verifyNuveiSignature,
-  async parse(text, delivery): Promise<ParsedEvent | ParseFailure> {
+  async parse(text, delivery): Promise<ParseResult> {
     // Nuvei sends no event id: a retry is the same body, so the body hash is the dedupe key.
     const dedupeKey = await delivery.bodySha256();
     const format = formatOf(delivery.headers.get("content-type")?.toLowerCase() ?? "", text);
@@ -35,10 +41,10 @@ export const nuvei: Provider = {
     // Form and XML bodies are stored as the JSON they parse into (every value a string),
     // so the consumer reads every format the same way.
     const body = format === "xml" ? parseXmlWebhook(text) : parseDottedForm(text);
-    if (!body.ok) return { error: "payload_invalid", message: body.message };
+    if (!body.ok) return body;
     const result = NuveiWebhook.safeParse(body.value);
-    if (!result.success) return { error: "payload_invalid", message: describeIssues(result.error) };
-    return { ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(body.value) };
+    if (!result.success) return fail("payload_invalid", describeIssues(result.error));
+    return ok({ ...describe(result.data, dedupeKey), payloadJson: JSON.stringify(body.value) });
   },
   consume: ({ db, eventId, dedupeKey, payloadJson, now, applies }) => {
     const json = parseJsonObject(payloadJson, keepNumberText);
@@ -49,7 +55,8 @@ export const nuvei: Provider = {
       payload: webhook,
       statements: state ? transactionStatements(db, state, now, applies) : [],
       onceKey: eventId,
-      forwardData: webhook,
+      data: webhook,
     };
   },
-};
+  routes: nuveiApi,
+});

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { zodValidate } from "../../admin/validate";
 import { jsonError } from "../../http/errors";
+import { zodValidate } from "../../http/validate";
 import { isMerchantKey, paymentsOf, toPayment } from "./payments";
 import { getTransactionRow, transactionRowsOfMerchant } from "./store";
 
@@ -22,7 +22,7 @@ export function nuveiApi() {
     const transactionId = c.req.param("transactionId");
     // `merchant:` rows are not transactions; the list above shows them.
     const row = isMerchantKey(transactionId) ? null : await getTransactionRow(c.env.DB, transactionId);
-    if (!row) return jsonError(c, 404, "transaction_not_found");
+    if (!row) return jsonError(c, "transaction_not_found");
     // The payment may include webhooks that came without this transactionId.
     const payment = row.merchantTransactionId
       ? paymentsOf(await transactionRowsOfMerchant(c.env.DB, row.merchantTransactionId)).find(

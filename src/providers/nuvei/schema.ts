@@ -1,8 +1,5 @@
 import { z } from "zod";
 
-/** Final statuses: no later non-final callback may overwrite them (docs/contract.md §5). */
-export const NUVEI_FINAL_STATUSES = ["approved", "declined", "error", "authorizedOnly"] as const;
-
 /**
  * Webhooks without a transactionId are kept under `merchant:<merchantTransactionId>`
  * (see ./state.ts), so no transactionId may start with it.

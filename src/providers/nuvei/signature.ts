@@ -12,15 +12,15 @@ export async function verifyNuveiSignature(delivery: Delivery, options: VerifyOp
   const timestamp = delivery.headers.get("x-authentication-timestamp")?.trim();
   const digest = delivery.headers.get("x-authentication-digest")?.trim();
   if (!timestamp || !digest)
-    return { ok: false, code: "signature_missing", reason: "timestamp or digest header missing" };
+    return { ok: false, code: "signature_missing", message: "timestamp or digest header missing" };
   if (!/^\d{1,12}$/.test(timestamp))
-    return { ok: false, code: "signature_invalid", reason: "timestamp is not whole seconds" };
+    return { ok: false, code: "signature_invalid", message: "timestamp is not whole seconds" };
   const mac = fromBase64(digest);
   if (mac?.byteLength !== 32)
-    return { ok: false, code: "signature_invalid", reason: "digest is not base64 of 32 bytes" };
+    return { ok: false, code: "signature_invalid", message: "digest is not base64 of 32 bytes" };
   const signed = utf8((await delivery.bodySha256()) + timestamp);
   if (!(await verifyWithAnySecret(options.secrets, signed, [mac]))) {
-    return { ok: false, code: "signature_invalid", reason: "no signature matches" };
+    return { ok: false, code: "signature_invalid", message: "no signature matches" };
   }
   return checkTimestamp(Number(timestamp), options.nowSeconds, options.toleranceSeconds);
 }

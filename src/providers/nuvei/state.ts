@@ -1,5 +1,6 @@
 import { sortableTime } from "../precedence";
-import { MERCHANT_KEY_PREFIX, NUVEI_FINAL_STATUSES, type NuveiWebhook } from "./schema";
+import { NUVEI_FINAL_STATUSES } from "./events";
+import { MERCHANT_KEY_PREFIX, type NuveiWebhook } from "./schema";
 
 // Pure state rule of docs/contract.md §5 for Nuvei: a non-final status never overwrites a final
 // one. Among callbacks of the same finality the later `timeStamp` wins, then the status

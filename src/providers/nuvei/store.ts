@@ -1,4 +1,4 @@
-import type { SqlCondition } from "../types";
+import type { SqlCondition } from "../../sql";
 import type { TransactionRow } from "./payments";
 import type { NuveiTransactionState } from "./state";
 

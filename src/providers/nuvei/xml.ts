@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { type Failure, fail, ok, type Result } from "../../result";
 import { MAX_JSON_DEPTH } from "../json";
 
 /*
@@ -109,11 +110,11 @@ function field(value: unknown, name: string): unknown {
 }
 
 /** An XML webhook body as the same nested object a JSON or form body gives. */
-export function parseXmlWebhook(text: string): { ok: true; value: Node } | { ok: false; message: string } {
+export function parseXmlWebhook(text: string): Result<Node, Failure<"payload_invalid">> {
   const declaration = DECLARATIONS.exec(text);
-  if (declaration) return { ok: false, message: `XML with <!${declaration[1]}> is refused (no DTD, no entities)` };
+  if (declaration) return fail("payload_invalid", `XML with <!${declaration[1]}> is refused (no DTD, no entities)`);
   const valid = XMLValidator.validate(text);
-  if (valid !== true) return { ok: false, message: `XML not well-formed: ${valid.err.msg} (line ${valid.err.line})` };
+  if (valid !== true) return fail("payload_invalid", `XML not well-formed: ${valid.err.msg} (line ${valid.err.line})`);
   try {
     const document = parser.parse(text) as Node;
     const roots = Object.keys(document);
@@ -121,9 +122,9 @@ export function parseXmlWebhook(text: string): { ok: true; value: Node } | { ok:
     const root = roots[0] as string;
     const value = field(document[root], root);
     if (typeof value !== "object" || value === null) throw new Refused(`root element <${root}> has no fields`);
-    return { ok: true, value: value as Node };
+    return ok(value as Node);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, message: error instanceof Refused ? message : `XML refused: ${message.slice(0, 200)}` };
+    return fail("payload_invalid", error instanceof Refused ? message : `XML refused: ${message.slice(0, 200)}`);
   }
 }

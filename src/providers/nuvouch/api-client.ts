@@ -1,4 +1,7 @@
 import type { z } from "zod";
+import { systemClock } from "../../clock";
+import { retryAfterMs } from "../../http/retry-after";
+import type { ApiClientOptions } from "../types";
 import {
   ApprovalRequest,
   ConnectionSession,
@@ -32,31 +35,10 @@ export class NuvouchApiError extends Error {
   }
 }
 
-export interface NuvouchClientOptions {
+/** A call that would end past `budgetMs` fails with `retryAfterSeconds` (a Retry-After of 30 s twice is a minute). */
+export interface NuvouchClientOptions extends ApiClientOptions {
   baseUrl: string;
   apiKey: string;
-  timeoutMs?: number;
-  /** Attempts per call, the first included. */
-  maxAttempts?: number;
-  /** Backoff base; attempt n waits about base·2^(n-1), with full jitter. */
-  backoffMs?: number;
-  /**
-   * The most one call may take, waits and attempts included. A retry that would end past it
-   * is not made: the call fails with `retryAfterSeconds`, so an HTTP caller is answered
-   * 503 + Retry-After instead of being held (a Retry-After of 30 s twice is a minute).
-   */
-  budgetMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  random?: () => number;
-}
-
-function retryAfterMs(response: Response, nowMs: number): number | null {
-  const value = response.headers.get("retry-after")?.trim();
-  if (!value) return null;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, at - nowMs) : null;
 }
 
 /**
@@ -74,7 +56,7 @@ export function createNuvouchClient(options: NuvouchClientOptions) {
     backoffMs = 250,
     budgetMs = 10_000,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    now = Date.now,
+    now = systemClock,
     random = Math.random,
   } = options;
   const root = baseUrl.replace(/\/+$/, "");
@@ -147,7 +129,7 @@ export function createNuvouchClient(options: NuvouchClientOptions) {
           `Nuvouch ${method} ${url} answered ${response.status}${reason}`,
           url,
         );
-        if (response.status === 429) wait = retryAfterMs(response, now());
+        if (response.status === 429) wait = retryAfterMs(response.headers.get("retry-after"), now());
       } catch (thrown) {
         if (!(thrown instanceof NuvouchApiError)) throw thrown;
         error = thrown;

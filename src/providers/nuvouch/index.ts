@@ -1,13 +1,20 @@
 import { verifyTimestampedSignature } from "../../crypto/timestamped-signature";
 import { parseJsonEnvelope } from "../json";
-import type { Provider } from "../types";
+import { defineProvider, eventSchemas } from "../types";
+import { APPROVAL_EVENT_TYPES, CONNECTION_EVENT_TYPES } from "./events";
+import { nuvouchApi } from "./routes";
 import { NuvouchApprovalEvent, NuvouchConnectionEvent, NuvouchEvent } from "./schema";
-import { approvalFromCallback, connectionFromCallback } from "./state";
+import { approvalFromCallback, approvalOnceKey, connectionFromCallback } from "./state";
 import { decidedByCondition, upsertApproval, upsertConnection } from "./store";
 
-export const nuvouch: Provider = {
+export const nuvouch = defineProvider({
   name: "nuvouch",
   secretBinding: "NUVOUCH_CALLBACK_SECRET",
+  events: {
+    ...eventSchemas(CONNECTION_EVENT_TYPES, NuvouchConnectionEvent),
+    ...eventSchemas(APPROVAL_EVENT_TYPES, NuvouchApprovalEvent),
+  },
+  envelope: NuvouchEvent,
   // Assumption (docs/contract.md §2): the docs name `x-nuvouch-signature` but not its format; it is
   // taken to be Nova's `t=…,v1=…` scheme. A different real format changes only this line.
   verify: (delivery, options) =>
@@ -29,7 +36,7 @@ export const nuvouch: Provider = {
     ),
   consume: ({ db, eventId, payloadJson, now, applies }) => {
     const event = NuvouchEvent.parse(JSON.parse(payloadJson));
-    const base = { payload: event, forwardData: event.data ?? null };
+    const base = { payload: event, data: event.data ?? null };
     const connection = NuvouchConnectionEvent.safeParse(event);
     if (connection.success) {
       return {
@@ -46,10 +53,11 @@ export const nuvouch: Provider = {
         statements: [upsertApproval(db, approvalFromCallback(approval.data, eventId), now, applies)],
         // One effect per approval decision: keyed by the approval, and only for the callback
         // that decided it, so duplicates, replays and a late contrary callback run nothing.
-        onceKey: `approval:${externalRequestId}`,
+        onceKey: approvalOnceKey(externalRequestId),
         effectCondition: decidedByCondition(externalRequestId, eventId),
       };
     }
     return { ...base, statements: [], onceKey: eventId };
   },
-};
+  routes: nuvouchApi,
+});

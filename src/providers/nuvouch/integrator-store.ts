@@ -25,6 +25,8 @@ export interface ApprovalRow {
   context_key: string | null;
   status: string;
   decided_at: string | null;
+  /** The gateway event of the callback that decided it: the one whose effects are the decision's. */
+  decided_by_event: string | null;
   request: string | null;
   request_sha256: string | null;
   /** JSON of an ApprovalFailure while `failed`. */
@@ -241,25 +243,6 @@ export function approvalFailure(row: ApprovalRow): ApprovalFailure | null {
   } catch {
     return { code: "unknown", status: 0, message: row.error };
   }
-}
-
-/**
- * The effect of the approval's decision. Looked up by exact keys only: the effects the
- * deciding event (`decided_by_event`) scheduled under the approval's once-key
- * `approval:<externalRequestId>:<effect name>` (src/providers/nuvouch/index.ts). A prefix
- * match would also find `approval:<id>:other…`'s effects when an externalRequestId holds a
- * colon, and it scanned the whole ledger.
- */
-export async function approvalEffect(db: D1Database, externalRequestId: string) {
-  return db
-    .prepare(
-      `SELECT e.status, e.attempts FROM nuvouch_approvals a
-       JOIN effects e ON e.event_id = a.decided_by_event
-       WHERE a.external_request_id = ?1 AND e.id = 'approval:' || ?1 || ':' || e.name
-       ORDER BY e.created_at, e.id LIMIT 1`,
-    )
-    .bind(externalRequestId)
-    .first<{ status: string; attempts: number }>();
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ApprovalRequest } from "./api-schemas";
+import { APPROVAL_EVENT_TYPES } from "./events";
 import type { ApprovalRow } from "./integrator-store";
-import { APPROVAL_EVENT_TYPES, NuvouchApprovalEvent } from "./schema";
+import { NuvouchApprovalEvent } from "./schema";
 
 const DECISIONS = new Set<string>(APPROVAL_EVENT_TYPES.map((type) => type.slice("nuvouch.approval.".length)));
 

@@ -1,10 +1,11 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { zodValidate } from "../../admin/validate";
 import { getConfig } from "../../config";
 import { jsonError } from "../../http/errors";
+import { zodValidate } from "../../http/validate";
 import { log } from "../../log";
-import { createNuvouchClient, isDuplicateExternalId, NuvouchApiError, type NuvouchClientOptions } from "./api-client";
+import type { ProviderRouteContext } from "../types";
+import { createNuvouchClient, isDuplicateExternalId, NuvouchApiError } from "./api-client";
 import {
   CreateApprovalRequest,
   CreateConnectionSessionRequest,
@@ -13,7 +14,6 @@ import {
 } from "./api-schemas";
 import {
   type ApprovalRow,
-  approvalEffect,
   approvalFailure,
   type ConnectionRow,
   claimApprovalIntent,
@@ -26,14 +26,9 @@ import {
   releaseConnectionIntent,
   saveConnectionSession,
 } from "./integrator-store";
+import { approvalOnceKey } from "./state";
 
 type AppEnv = { Bindings: Env };
-
-export interface NuvouchRouteOptions {
-  now: () => number;
-  /** Test seam for backoff and sleeping; production uses the client's defaults. */
-  client?: Partial<NuvouchClientOptions>;
-}
 
 /**
  * A connection request that finds another one for the same pair in flight waits this long
@@ -68,7 +63,6 @@ function nuvouchFailure(c: Context<AppEnv>, error: unknown): Response {
   if (error.status === 401 || error.status === 403) {
     return jsonError(
       c,
-      502,
       "nuvouch_unauthorized",
       `Nuvouch refused the API key at ${error.url}: check NUVOUCH_INTEGRATOR_API_KEY`,
     );
@@ -77,22 +71,19 @@ function nuvouchFailure(c: Context<AppEnv>, error: unknown): Response {
     // Rate limited, or the retries did not fit the request's time budget: the caller is told
     // when to come back rather than held open.
     c.header("Retry-After", String(error.retryAfterSeconds));
-    return jsonError(
-      c,
-      503,
-      error.status === 429 ? "nuvouch_rate_limited" : "nuvouch_unavailable",
-      `${error.message}; retry after ${error.retryAfterSeconds} s`,
-    );
+    const message = `${error.message}; retry after ${error.retryAfterSeconds} s`;
+    return error.status === 429
+      ? jsonError(c, "nuvouch_rate_limited", message)
+      : jsonError(c, "nuvouch_unavailable", message, { status: 503 });
   }
   if (error.retryable) {
     return jsonError(
       c,
-      502,
       "nuvouch_unavailable",
       `Nuvouch did not answer successfully (${error.code}): ${error.message}; try again`,
     );
   }
-  return jsonError(c, 502, "nuvouch_rejected", error.message, { nuvouchCode: error.code });
+  return jsonError(c, "nuvouch_rejected", error.message, { fields: { nuvouchCode: error.code } });
 }
 
 /** A 4xx Nuvouch meant about this request (not a rate limit): retrying the same body cannot help. */
@@ -103,7 +94,6 @@ function refusedByNuvouch(error: unknown): error is NuvouchApiError {
 const idempotencyConflict = (c: Context<AppEnv>) =>
   jsonError(
     c,
-    409,
     "idempotency_conflict",
     "this externalRequestId was already used with a different request body; use a new externalRequestId",
   );
@@ -114,7 +104,7 @@ const ConnectionQuery = z.object({ subjectId: z.string().min(1), contextKey: z.s
  * The integrator's side of the Nuvouch loop (docs/contract.md §7): connection sessions and approval
  * requests. Mounted under the operator API, so every route needs the bearer token.
  */
-export function nuvouchApi(options: NuvouchRouteOptions) {
+export function nuvouchApi(options: ProviderRouteContext) {
   const api = new Hono<AppEnv>();
 
   const client = (c: Context<AppEnv>) => {
@@ -123,11 +113,11 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
     return createNuvouchClient({
       baseUrl: config.NUVOUCH_API_BASE_URL,
       apiKey: config.NUVOUCH_INTEGRATOR_API_KEY,
-      ...options.client,
+      ...options.apiClient,
     });
   };
   const notConfigured = (c: Context<AppEnv>) =>
-    jsonError(c, 503, "nuvouch_not_configured", "set NUVOUCH_INTEGRATOR_API_KEY to call Nuvouch");
+    jsonError(c, "nuvouch_not_configured", "set NUVOUCH_INTEGRATOR_API_KEY to call Nuvouch");
 
   // A second "connect" for a subject returns its live session (accepted, or pending and not
   // expired) instead of opening another QR code; only an expired or ended one is replaced.
@@ -155,7 +145,6 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
       c.header("Retry-After", "1");
       return jsonError(
         c,
-        409,
         "connection_in_progress",
         "a connection session for this subject and context is being created; retry shortly",
       );
@@ -182,7 +171,6 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
       log("warn", "nuvouch reused a connection session id", { connectionSessionId: session.id });
       return jsonError(
         c,
-        502,
         "nuvouch_rejected",
         `Nuvouch answered connection session ${session.id}, which already belongs to another subject or context`,
       );
@@ -196,7 +184,7 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
   api.get("/connections", zodValidate("query", ConnectionQuery), async (c) => {
     const { subjectId, contextKey } = c.req.valid("query");
     const [current] = await connectionsOf(c.env.DB, subjectId, contextKey);
-    return current ? c.json(toConnection(current)) : jsonError(c, 404, "connection_not_found");
+    return current ? c.json(toConnection(current)) : jsonError(c, "connection_not_found");
   });
 
   api.post("/approvals", zodValidate("json", CreateApprovalRequest), async (c) => {
@@ -218,16 +206,11 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
     // Everything that may reach Nuvouch passes every check, whatever an earlier attempt at
     // this externalRequestId left behind (a crash's `creating`, a refusal's `failed`).
     if (!expiresInFuture(input, options.now())) {
-      return jsonError(c, 400, "expires_at_in_past", "context.expiresAt is in the past");
+      return jsonError(c, "expires_at_in_past", "context.expiresAt is in the past");
     }
     const connections = await connectionsOf(db, subjectId, contextKey);
     if (!connections.some((row) => row.status === "accepted")) {
-      return jsonError(
-        c,
-        409,
-        "connection_not_accepted",
-        "wait for nuvouch.connection.accepted for this subject first",
-      );
+      return jsonError(c, "connection_not_accepted", "wait for nuvouch.connection.accepted for this subject first");
     }
     const nuvouch = client(c);
     if (!nuvouch) return notConfigured(c);
@@ -277,8 +260,11 @@ export function nuvouchApi(options: NuvouchRouteOptions) {
 
   api.get("/approvals/:externalRequestId", async (c) => {
     const row = await findApproval(c.env.DB, c.req.param("externalRequestId"));
-    if (!row) return jsonError(c, 404, "approval_not_found");
-    const effect = await approvalEffect(c.env.DB, row.external_request_id);
+    if (!row) return jsonError(c, "approval_not_found");
+    // The decision's effect: what the deciding event scheduled under the approval's once-key.
+    const effect = row.decided_by_event
+      ? await options.effectUnderKey(c.env.DB, row.decided_by_event, approvalOnceKey(row.external_request_id))
+      : null;
     const failure = approvalFailure(row);
     return c.json({
       approvalRequestId: row.approval_request_id,

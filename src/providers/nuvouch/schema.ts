@@ -1,19 +1,8 @@
 import { z } from "zod";
+import { APPROVAL_EVENT_TYPES, CONNECTION_EVENT_TYPES } from "./events";
 
 // The callback shape is an assumption of docs/contract.md (§4, §11): the Nuvouch docs name
 // the events but do not publish their bodies. Everything about it lives in this file.
-
-export const CONNECTION_EVENT_TYPES = [
-  "nuvouch.connection.accepted",
-  "nuvouch.connection.revoked",
-  "nuvouch.connection.expired",
-] as const;
-export const APPROVAL_EVENT_TYPES = [
-  "nuvouch.approval.approved",
-  "nuvouch.approval.denied",
-  "nuvouch.approval.expired",
-  "nuvouch.approval.cancelled",
-] as const;
 
 const Envelope = {
   id: z.string(),

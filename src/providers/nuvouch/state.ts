@@ -34,6 +34,14 @@ const APPROVAL_PRECEDENCE: Record<ApprovalStatus, string> = {
 
 export const TERMINAL_APPROVAL_STATUSES: readonly ApprovalStatus[] = ["approved", "denied", "expired", "cancelled"];
 
+/**
+ * The once-key of an approval's effects (`<once-key>:<effect name>` in the ledger): one decision,
+ * one run, whichever callback or reconciliation brought it. STORED in effect ids.
+ */
+export function approvalOnceKey(externalRequestId: string): string {
+  return `approval:${externalRequestId}`;
+}
+
 export interface ConnectionState {
   connectionSessionId: string;
   subjectId: string;

@@ -1,4 +1,4 @@
-import type { SqlCondition } from "../types";
+import type { SqlCondition } from "../../sql";
 import type { ApprovalState, ConnectionState } from "./state";
 
 // SQL for the Nuvouch state rules: each upsert replaces a row only with a strictly

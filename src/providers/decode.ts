@@ -1,17 +1,19 @@
+import { type Failure, fail, ok, type Result } from "../result";
+
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Webhook bodies are UTF-8 JSON (or form data, or XML). Invalid bytes and a byte-order mark are
  * refused rather than replaced or stripped: what is stored must be what was signed.
  */
-export function decodeBody(body: Uint8Array): { ok: true; text: string } | { ok: false; message: string } {
-  if (body.byteLength === 0) return { ok: false, message: "empty body" };
+export function decodeBody(body: Uint8Array): Result<string, Failure<"payload_invalid">> {
+  if (body.byteLength === 0) return fail("payload_invalid", "empty body");
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf)
-    return { ok: false, message: "body starts with a byte-order mark" };
+    return fail("payload_invalid", "body starts with a byte-order mark");
   try {
-    return { ok: true, text: strictUtf8.decode(body) };
+    return ok(strictUtf8.decode(body));
   } catch {
-    return { ok: false, message: "body is not valid UTF-8" };
+    return fail("payload_invalid", "body is not valid UTF-8");
   }
 }
 

@@ -1,6 +1,6 @@
 import { sha256Hex } from "../crypto/hmac";
-import { deleteBlob } from "../events/store";
-import type { EventMessage } from "../queue/message";
+import { deleteBlob, parkPayload } from "../events/store";
+import type { EventMessage } from "./message";
 
 // Cloudflare Queues refuses messages over 128 KB including metadata; leave headroom.
 export const MAX_INLINE_MESSAGE_BYTES = 120_000;
@@ -23,7 +23,11 @@ function fitsInline(message: EventMessage, payload: string): boolean {
  * Sends the message, parking an oversized payload in D1 first. Throws if the queue refuses, after
  * removing what it parked: a delivery that was not queued leaves no row behind.
  */
-export async function enqueueEvent(env: Env, message: EventMessage): Promise<{ stored: "inline" | "d1" }> {
+export async function enqueueEvent(
+  env: Env,
+  message: EventMessage,
+  nowMs: number,
+): Promise<{ stored: "inline" | "d1" }> {
   if (message.payload === undefined || fitsInline(message, message.payload)) {
     await env.EVENTS_QUEUE.send(message, { contentType: "json" });
     return { stored: "inline" };
@@ -31,9 +35,7 @@ export async function enqueueEvent(env: Env, message: EventMessage): Promise<{ s
   // Keyed by a fresh id, not the event's: a conflicting body's blob must never overwrite (or be
   // deleted with) the parked payload of the event it conflicts with.
   const ref = `${message.id}:${crypto.randomUUID()}`;
-  await env.DB.prepare("INSERT INTO payload_blobs (id, payload, created_at) VALUES (?1, ?2, ?3)")
-    .bind(ref, message.payload, Date.now())
-    .run();
+  await parkPayload(env.DB, ref, message.payload, nowMs).run();
   const { payload: _inline, ...rest } = message;
   try {
     await env.EVENTS_QUEUE.send({ ...rest, payloadRef: ref }, { contentType: "json" });
