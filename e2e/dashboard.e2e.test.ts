@@ -474,7 +474,7 @@ test("operator dashboard: sign in, see events, open one, replay it; v2 pieces; n
       ...signatureHeaders(
         "nova",
         new TextEncoder().encode(unreadable),
-        gateway.secrets[SECRET_BINDINGS.nova] as string,
+        gateway.secrets[simulators.nova.secretBinding] as string,
         Math.floor(Date.now() / 1000),
       ),
     },
