@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** The shortest EVENT_RETENTION_DAYS: an event's dedupe key is kept well past every provider's retry window. */
+export const MIN_EVENT_RETENTION_DAYS = 7;
+
 const optionalInt = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
@@ -36,12 +39,13 @@ const ConfigSchema = z.object({
   // Both stay well under the effect lease (2 min, src/effects/ledger.ts), so a lease outlives
   // any attempt that is still running.
   EFFECT_TIMEOUT_MS: optionalInt(30_000, 1, 60_000),
-  // Empty: keep processed events forever. A number of days (at least 7) enables the purge.
+  // Empty: keep processed events forever. A number of days, at least 7, enables the purge: fewer
+  // would forget dedupe keys inside a provider's retry window (Nova retries for 24 h).
   EVENT_RETENTION_DAYS: z
     .string()
     .optional()
     .transform((value) => (value?.trim() ? Number(value.trim()) : undefined))
-    .pipe(z.number().int().min(1).optional()),
+    .pipe(z.number().int().min(MIN_EVENT_RETENTION_DAYS).optional()),
   FORWARD_TIMEOUT_MS: optionalInt(10_000, 1, 60_000),
   RECONCILE_AFTER_SECONDS: optionalInt(900, 0),
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),

@@ -3,16 +3,22 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { NuveiWebhook } from "../src/providers/nuvei/schema";
 import { isFinalNuveiStatus, transactionFromWebhook } from "../src/providers/nuvei/state";
+import { claimApprovalIntent, recordApprovalCreated } from "../src/providers/nuvouch/integrator-store";
 import { NuvouchApprovalEvent, NuvouchConnectionEvent } from "../src/providers/nuvouch/schema";
 import {
   type ApprovalState,
+  type ApprovalStatus,
   approvalFromCallback,
   approvalPrecedence,
   type ConnectionState,
+  type ConnectionStatus,
   connectionFromCallback,
+  connectionPrecedence,
 } from "../src/providers/nuvouch/state";
 import { higherPrecedence } from "../src/providers/precedence";
-import { consume, messageFor } from "./support/consumer";
+import { consume, countingRegistry, effectRows, messageFor } from "./support/consumer";
+import { NOW_MS } from "./support/gateway";
+import { nuvouchApprovalEvent, nuvouchConnectionEvent } from "./support/payloads";
 
 const fold = <T extends { precedence: string }>(states: T[]): T | null =>
   states.reduce<T | null>((current, next) => higherPrecedence(current, next), null);
@@ -196,6 +202,121 @@ describe("the SQL applies exactly the pure rule", () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+});
+
+describe("Nuvouch's stored precedences", () => {
+  // STORED in nuvouch_connections.precedence and nuvouch_approvals.precedence, and compared as
+  // strings there: a change of these values needs a migration that rewrites the stored rows
+  // (as migrations/0007 did for Nuvei's), or old and new rows compare wrongly.
+  it("are pinned", () => {
+    const connections: ConnectionStatus[] = ["pending", "expired", "accepted", "revoked"];
+    expect(connections.map(connectionPrecedence)).toEqual(["0", "1", "2", "3"]);
+    const approvals: ApprovalStatus[] = ["creating", "pending", "approved", "denied", "expired", "cancelled"];
+    expect(approvals.map(approvalPrecedence)).toEqual(["0", "1", "2", "2", "2", "2"]);
+  });
+});
+
+describe("the SQL applies exactly the pure rule (Nuvouch)", () => {
+  const connectionStatuses = ["accepted", "revoked", "expired"] as const;
+  const decisions = ["approved", "denied", "expired", "cancelled"] as const;
+  let run = 0;
+
+  it("random connection callbacks through the real consumer and D1 end in the fold's state", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...connectionStatuses), { minLength: 1, maxLength: 5 }),
+        async (types) => {
+          const connectionSessionId = `cs_sql_${++run}_${NOW_MS}`;
+          const callbacks = types.map((type) =>
+            nuvouchConnectionEvent(`nuvouch.connection.${type}`, { connectionSessionId }),
+          );
+          for (const callback of callbacks) await consume([await messageFor("nuvouch", callback)]);
+          const expected = fold(
+            callbacks.map((callback) => connectionFromCallback(NuvouchConnectionEvent.parse(callback))),
+          );
+          const row = await env.DB.prepare(
+            "SELECT status, precedence FROM nuvouch_connections WHERE connection_session_id = ?",
+          )
+            .bind(connectionSessionId)
+            .first();
+          expect(row).toEqual({ status: expected?.status, precedence: expected?.precedence });
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
+  it("random decisions, with or without the integrator's creation, end in the fold's state, the effect run once", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...decisions), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat({ max: 4 }), { nil: undefined }),
+        async (types, createdAfter) => {
+          const externalRequestId = `ext_sql_${++run}_${NOW_MS}`;
+          const { registry, runs } = countingRegistry();
+          const now = new Date(NOW_MS).toISOString();
+          const states: ApprovalState[] = [];
+          const callbacks = types.map((type) =>
+            nuvouchApprovalEvent(`nuvouch.approval.${type}`, { externalRequestId }),
+          );
+          // The integrator's request: its intent first (`creating`), Nuvouch's answer (`pending`)
+          // after `createdAfter` of the callbacks, which may overtake it.
+          if (createdAfter !== undefined) {
+            const request = { subjectId: "cus_123", contextKey: "merchant:acct_1" };
+            await claimApprovalIntent(
+              env.DB,
+              { externalRequestId, ...request, request: {}, requestSha256: "f".repeat(64) },
+              now,
+            );
+            states.push({
+              ...approvalFromCallback(NuvouchApprovalEvent.parse(callbacks[0]), ""),
+              status: "creating",
+              precedence: approvalPrecedence("creating"),
+              decidedByEvent: null,
+            });
+          }
+          for (const [i, callback] of callbacks.entries()) {
+            if (i === createdAfter) {
+              await recordApprovalCreated(env.DB, externalRequestId, "apr_1", now);
+              states.push({
+                ...(states[0] as ApprovalState),
+                status: "pending",
+                precedence: approvalPrecedence("pending"),
+              });
+            }
+            const message = await messageFor("nuvouch", callback);
+            await consume([message], { registry });
+            states.push(approvalFromCallback(NuvouchApprovalEvent.parse(callback), message.id));
+          }
+          if (createdAfter !== undefined && createdAfter >= callbacks.length) {
+            await recordApprovalCreated(env.DB, externalRequestId, "apr_1", now);
+            states.push({
+              ...(states[0] as ApprovalState),
+              status: "pending",
+              precedence: approvalPrecedence("pending"),
+            });
+          }
+          const expected = fold(states);
+          const row = await env.DB.prepare(
+            "SELECT status, precedence, decided_by_event AS decidedByEvent FROM nuvouch_approvals WHERE external_request_id = ?",
+          )
+            .bind(externalRequestId)
+            .first();
+          expect(row).toEqual({
+            status: expected?.status,
+            precedence: expected?.precedence,
+            decidedByEvent: expected?.decidedByEvent,
+          });
+          // countingRegistry has effects for approved and denied: one run, the deciding event's.
+          const ran = runs.filter((r) => r.externalRequestId === externalRequestId);
+          expect(ran).toHaveLength(["approved", "denied"].includes(expected?.status ?? "") ? 1 : 0);
+          const effects = await effectRows({ prefix: `approval:${externalRequestId}:` });
+          expect(effects.map((effect) => effect.event_id)).toEqual(ran.length ? [expected?.decidedByEvent] : []);
+        },
+      ),
+      { numRuns: 20 },
     );
   });
 });

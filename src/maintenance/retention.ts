@@ -1,4 +1,5 @@
 import { purgeAlerts } from "../alerts/outbox";
+import { MIN_EVENT_RETENTION_DAYS } from "../config";
 import { purgeBlobs, purgeProcessedEvents } from "../events/store";
 import { log } from "../log";
 import { purgeRejections } from "../monitor/rejections";
@@ -8,10 +9,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // A parked payload may be referenced by a message still in the queue: Queues keeps a
 // message for at most 14 days, so a parked payload is only orphaned after that.
 export const PAYLOAD_BLOB_RETENTION_DAYS = 15;
-
-// Deleting an event forgets its dedupe key; keep it well past every provider's retry
-// window (Nova: 24 h) so a late retry is still recognised.
-export const MIN_EVENT_RETENTION_DAYS = 7;
 
 /**
  * The daily cron (`[triggers]` in wrangler.toml): removes parked payloads nothing can need

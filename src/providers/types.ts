@@ -47,7 +47,6 @@ export type SecretBinding = `${string}_SECRET`;
 export interface ConsumeInput {
   db: D1Database;
   eventId: string;
-  type: string;
   dedupeKey: string;
   payloadJson: string;
   /** ISO time of this processing, for `updated_at` columns. */

@@ -83,7 +83,6 @@ export async function processEventMessage(
   const plan = provider.consume({
     db,
     eventId: message.id,
-    type: message.type,
     dedupeKey: message.dedupeKey,
     payloadJson,
     now,

@@ -176,8 +176,6 @@ export function createNuvouchClient(options: NuvouchClientOptions) {
   };
 }
 
-export type NuvouchClient = ReturnType<typeof createNuvouchClient>;
-
 export function isDuplicateExternalId(error: unknown): boolean {
   return error instanceof NuvouchApiError && error.code === NUVOUCH_INTEGRATOR_ERROR_CODES.DUPLICATE_EXTERNAL_ID;
 }

@@ -1,7 +1,12 @@
 import type { NuvouchApprovalEvent, NuvouchConnectionEvent } from "./schema";
 
 // Pure state rules of docs/contract.md §5 for Nuvouch. The SQL in ./store.ts applies exactly
-// these precedences; the property tests fold these functions over every order.
+// these precedences; the property tests fold these functions over every order, and check the
+// SQL against them through the real consumer and D1 (test/state-rules.test.ts).
+//
+// The precedences are STORED (`nuvouch_connections.precedence`, `nuvouch_approvals.precedence`)
+// and compared as strings in SQL: changing a value needs a migration that rewrites the stored
+// rows, as migrations/0007 did for Nuvei's. test/state-rules.test.ts pins them.
 
 export type ConnectionStatus = "pending" | "accepted" | "revoked" | "expired";
 export type ApprovalStatus = "creating" | "pending" | "approved" | "denied" | "expired" | "cancelled";
@@ -31,8 +36,6 @@ const APPROVAL_PRECEDENCE: Record<ApprovalStatus, string> = {
   expired: "2",
   cancelled: "2",
 };
-
-export const TERMINAL_APPROVAL_STATUSES: readonly ApprovalStatus[] = ["approved", "denied", "expired", "cancelled"];
 
 /**
  * The once-key of an approval's effects (`<once-key>:<effect name>` in the ledger): one decision,
