@@ -80,8 +80,8 @@ export function ingestHandler(now: Clock) {
     }
 
     const config = getConfig(c.env);
-    const body = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
-    if (body === "too_large") {
+    const read = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
+    if (read === "too_large") {
       outcome(413, "rejected", { errorCode: "payload_too_large" });
       return jsonError(c, 413, "payload_too_large");
     }
@@ -97,9 +97,11 @@ export function ingestHandler(now: Clock) {
     }
 
     let digest: Promise<string> | undefined;
+    const { body, headroom } = read;
     const delivery: Delivery = {
       headers: c.req.raw.headers,
       body,
+      headroom,
       bodySha256: () => (digest ??= sha256Hex(body)),
     };
     const check = await provider.verify(delivery, {

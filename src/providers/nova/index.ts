@@ -7,7 +7,12 @@ export const nova: Provider = {
   name: "nova",
   secretBinding: "NOVA_WEBHOOK_SECRET",
   verify: (delivery, options) =>
-    verifyTimestampedSignature({ header: delivery.headers.get("x-nova-signature"), body: delivery.body, ...options }),
+    verifyTimestampedSignature({
+      header: delivery.headers.get("x-nova-signature"),
+      body: delivery.body,
+      headroom: delivery.headroom,
+      ...options,
+    }),
   parse: (text) =>
     parseJsonEnvelope(
       text,

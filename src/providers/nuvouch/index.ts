@@ -14,6 +14,7 @@ export const nuvouch: Provider = {
     verifyTimestampedSignature({
       header: delivery.headers.get("x-nuvouch-signature"),
       body: delivery.body,
+      headroom: delivery.headroom,
       ...options,
     }),
   parse: (text) =>
