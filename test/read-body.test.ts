@@ -21,11 +21,14 @@ function chunks(bytes: Uint8Array, size: number): Uint8Array[] {
   return out;
 }
 
-// The ways a body reaches the gateway: the runtime's own byte stream (what workerd hands a worker
-// for a request, read with a BYOB reader), a JavaScript byte stream without a Content-Length, and a
-// plain JavaScript stream of chunks (read chunk by chunk and copied).
+// The three ways a body is read: declared by its Content-Length (taken whole), a byte stream without
+// one (chunked: read with a BYOB reader straight into the buffer), and a plain JavaScript stream of
+// chunks without one (read chunk by chunk and copied).
 const sources: Record<string, (bytes: Uint8Array) => Request> = {
-  "bytes with Content-Length": (bytes) => new Request(url, { method: "POST", body: bytes }),
+  // What workerd hands a worker for a request off the network, which declares its length (a Request
+  // built in JavaScript does not get the header by itself).
+  "bytes with Content-Length": (bytes) =>
+    new Request(url, { method: "POST", body: bytes, headers: { "content-length": String(bytes.byteLength) } }),
   "byte stream, chunked": (bytes) => {
     const parts = chunks(bytes, 5000);
     return new Request(url, {
@@ -114,6 +117,20 @@ describe("a body read with headroom", () => {
     const { body, headroom } = await read(new Request(url, { method: "POST" }));
     expect(body.byteLength).toBe(0);
     expect(headroom).toBe(BODY_HEADROOM);
+  });
+
+  it("a Request built in JavaScript that carries more than it declares is still held to the limit", async () => {
+    const request = new Request(url, {
+      method: "POST",
+      headers: { "content-length": "10" },
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bodyOf(20_001));
+          controller.close();
+        },
+      }),
+    });
+    expect(await readBodyWithinLimit(request, 20_000)).toBe("too_large");
   });
 
   it.each(Object.keys(sources))("%s: the limit holds, counted while reading", async (source) => {
