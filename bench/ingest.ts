@@ -1,12 +1,15 @@
 // `npm run bench:ingest`: requests per second through the whole gateway (verify, parse,
-// dedupe, enqueue, log) against a bare Hono worker that only reads the body and answers 202,
-// both under ONE `wrangler dev` (one workerd, local KV/D1/Queues), driven alternately by wrk.
+// dedupe, enqueue, log), in both dedupe modes, against a bare Hono worker that only reads the body
+// and answers 202 and against a naive peer written "the tutorial way" (bench/naive: Hono, zod,
+// WebCrypto HMAC over the body text, a KV read, queue.send, a KV write), all under ONE `wrangler dev`
+// (one workerd, the same local KV/D1/Queues), driven alternately by wrk.
 //
-// How the two are reached: with several -c configs, `wrangler dev` serves only the first
-// worker over HTTP (the others only through service bindings, and it has no flag to route by
-// `routes`). So the first config is a tiny router (bench/router) that forwards /bare/* to the
-// bare worker and everything else to the gateway, the same way for both. /direct/* is answered
-// by the router itself: the cost of the dev plumbing alone.
+// How they are reached: with several -c configs, `wrangler dev` serves only the first worker over
+// HTTP (the others only through service bindings, and it has no flag to route by `routes`). So the
+// first config is a tiny router (bench/router) that forwards /edge/* to a second copy of the gateway
+// configured with DEDUPE_MODE=edge (its own name and queues), /bare/* and /naive/* to those workers
+// and everything else to the gateway with DEDUPE_MODE=kv, the same way for all. /direct/* is
+// answered by the router itself: the cost of the dev plumbing alone.
 //
 // Isolation: the gateway is bundled once at the start (`wrangler deploy --dry-run`) and served
 // from a temp dir, so edits to src/ during the run don't reload it; state (--persist-to), the
@@ -44,22 +47,27 @@ const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BODY_BYTES = Number(process.env.BENCH_BODY_BYTES ?? 1024);
-/** BENCH_GATEWAY_CONSUMERS=off drops the gateway's [[queues.consumers]]: what the consumer costs the ingest path. */
+/**
+ * BENCH_GATEWAY_CONSUMERS=off drops the [[queues.consumers]] of both gateways and of the naive peer:
+ * the ingest paths alone, without what their consumers cost the same workerd.
+ */
 const CONSUMERS = process.env.BENCH_GATEWAY_CONSUMERS !== "off";
-const WATCHDOG_MS = 9 * 60_000;
+const WATCHDOG_MS = 14 * 60_000;
 const BASE = `http://127.0.0.1:${PORT}`;
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const LUA = join(ROOT, "bench", "wrk", "deliveries.lua");
 
-type Arm = "full" | "bare" | "reject" | "duplicate" | "direct";
+type Arm = "full" | "edge" | "naive" | "bare" | "reject" | "duplicate" | "direct";
 const ARMS: Record<Arm, { path: string; what: string }> = {
-  full: { path: "/webhooks/nova", what: "gateway, valid distinct Nova deliveries → 202" },
+  full: { path: "/webhooks/nova", what: "gateway (DEDUPE_MODE=kv), valid distinct Nova deliveries → 202" },
+  edge: { path: "/edge/webhooks/nova", what: "gateway (DEDUPE_MODE=edge), same deliveries → 202" },
+  naive: { path: "/naive/webhooks/nova", what: "naive peer (bench/naive), same deliveries → 202" },
   bare: { path: "/bare/webhooks/nova", what: "bare Hono worker, same deliveries → 202" },
   reject: { path: "/webhooks/nova", what: "gateway, bad signature → 401" },
   duplicate: { path: "/webhooks/nova", what: "gateway, one accepted delivery repeated → 200 duplicate" },
   direct: { path: "/direct/webhooks/nova", what: "router answers itself (plumbing only)" },
 };
-const ORDER: Arm[] = ["full", "bare", "reject", "duplicate", "direct"];
+const ORDER: Arm[] = ["full", "edge", "naive", "bare", "reject", "duplicate", "direct"];
 
 interface WrkResult {
   requests: number;
@@ -149,6 +157,28 @@ function fail(message: string): never {
 }
 
 const sleep = (ms: number) => new Promise((resolve_) => setTimeout(resolve_, ms));
+
+/** A wrangler.toml without its [[queues.consumers]] tables (each up to the next table header). */
+function withoutConsumers(toml: string): string {
+  let skipping = false;
+  return toml
+    .split("\n")
+    .filter((line) => {
+      if (/^\s*\[/.test(line)) skipping = /^\s*\[\[queues\.consumers\]\]/.test(line);
+      return !skipping;
+    })
+    .join("\n");
+}
+
+/** A wrangler.toml with `name = "value"` in its top-level [vars] (replaced, or added first). */
+function withVar(toml: string, name: string, value: string): string {
+  const line = `${name} = ${JSON.stringify(value)}`;
+  const [head = "", ...rest] = toml.split(/^(?=\[env\.)/m);
+  const pattern = new RegExp(`^${name}\\s*=.*$`, "m");
+  const top = pattern.test(head) ? head.replace(pattern, line) : head.replace(/^\[vars\]\s*$/m, `[vars]\n${line}`);
+  if (!top.includes(line)) fail(`could not set ${name} in the gateway's [vars]`);
+  return [top, ...rest].join("");
+}
 
 function wranglerEnv(registry: string): NodeJS.ProcessEnv {
   return {
@@ -374,7 +404,7 @@ function report(runs: Run[], log: string): void {
       .join(", ");
   };
   console.log(
-    `\nResults: median of ${ROUNDS} rounds (${DURATION_S} s each, wrk -t${THREADS} -c${CONNECTIONS}), ~${BODY_BYTES} B Nova bodies${CONSUMERS ? "" : ", gateway queue consumers OFF"}`,
+    `\nResults: median of ${ROUNDS} rounds (${DURATION_S} s each, wrk -t${THREADS} -c${CONNECTIONS}), ~${BODY_BYTES} B Nova bodies${CONSUMERS ? "" : ", queue consumers OFF"}`,
   );
   const widths = [10, 7, 22, 9, 9, 8, 7];
   const row = (cells: string[]) =>
@@ -430,12 +460,22 @@ function report(runs: Run[], log: string): void {
   const bare = rps("bare");
   const full = rps("full") / bare;
   const reject = rps("reject") / bare;
-  const validNon2xx = sum(byArm("full"), (r) => r.non2xx);
+  const validArms = byArm("full").concat(byArm("edge"), byArm("naive"));
+  const validNon2xx = sum(validArms, (r) => r.non2xx);
   const rejectNon401 = sum(byArm("reject"), (r) => r.requests - r.non2xx);
-  const wrapped = sum(byArm("full"), (r) => r.wrapped);
+  const wrapped = sum(validArms, (r) => r.wrapped);
   const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
-  console.log("\nRatios to bare (median req/s) and targets:");
+  console.log("\nRatios (median req/s) and targets:");
+  const naive = rps("naive");
+  console.log(
+    `  full / naive      ${(rps("full") / naive).toFixed(2)}x   target ≥ 1.0x    ${verdict(rps("full") >= naive)}`,
+  );
+  console.log(
+    `  edge / naive      ${(rps("edge") / naive).toFixed(2)}x   target ≥ 1.0x    ${verdict(rps("edge") >= naive)}`,
+  );
   console.log(`  full / bare       ${full.toFixed(2)}x   target ≥ 0.85x   ${verdict(full >= 0.85)}`);
+  console.log(`  edge / bare       ${(rps("edge") / bare).toFixed(2)}x   (no target)`);
+  console.log(`  naive / bare      ${(naive / bare).toFixed(2)}x   (no target)`);
   console.log(`  reject / bare     ${reject.toFixed(2)}x   target ≥ 0.95x   ${verdict(reject >= 0.95)}`);
   console.log(`  duplicate / bare  ${(rps("duplicate") / bare).toFixed(2)}x   (no target)`);
   console.log(
@@ -485,24 +525,15 @@ async function main(): Promise<void> {
   console.log(
     `gateway: commit ${git("rev-parse", "--short", "HEAD") || "unknown"}${dirty} (src/, wrangler.toml, migrations/)`,
   );
-  if (!CONSUMERS) console.log("BENCH_GATEWAY_CONSUMERS=off: the gateway runs without its queue consumers");
+  if (!CONSUMERS)
+    console.log("BENCH_GATEWAY_CONSUMERS=off: the gateways and the naive peer run without queue consumers");
 
   // 1. The gateway, bundled as it would deploy, served from the temp dir with the dev-only secrets.
   console.log("building the gateway (wrangler deploy --dry-run) …");
   runWrangler(["deploy", "--dry-run", "--outdir", gatewayDir, "-c", "wrangler.toml"], env, "bundling the gateway");
   let config = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   if (!/^main\s*=.*$/m.test(config)) fail("wrangler.toml has no top-level `main`");
-  if (!CONSUMERS) {
-    // Drop each [[queues.consumers]] table, up to the next table header.
-    let skipping = false;
-    config = config
-      .split("\n")
-      .filter((line) => {
-        if (/^\s*\[/.test(line)) skipping = /^\s*\[\[queues\.consumers\]\]/.test(line);
-        return !skipping;
-      })
-      .join("\n");
-  }
+  if (!CONSUMERS) config = withoutConsumers(config);
   writeFileSync(
     join(gatewayDir, "wrangler.toml"),
     config
@@ -512,7 +543,29 @@ async function main(): Promise<void> {
         (_, dir: string) => `migrations_dir = ${JSON.stringify(join(ROOT, dir))}`,
       ),
   );
+  // The same gateway again with DEDUPE_MODE=edge, under its own name and queues (a queue has one
+  // consumer), sharing the local D1 and KV. The first copy is set to kv, whatever wrangler.toml says.
+  const gatewayConfig = readFileSync(join(gatewayDir, "wrangler.toml"), "utf8");
+  writeFileSync(join(gatewayDir, "wrangler.toml"), withVar(gatewayConfig, "DEDUPE_MODE", "kv"));
+  writeFileSync(
+    join(gatewayDir, "wrangler-edge.toml"),
+    withVar(gatewayConfig, "DEDUPE_MODE", "edge")
+      .replace(/^name\s*=.*$/m, 'name = "edge-webhook-gateway-edge"')
+      .replaceAll(/"webhook-events(-dlq)?"/g, '"webhook-events-edge$1"'),
+  );
   copyFileSync(join(ROOT, ".dev.vars.example"), join(gatewayDir, ".dev.vars"));
+  let naiveConfig = "bench/naive/wrangler.toml";
+  if (!CONSUMERS) {
+    naiveConfig = join(tmp, "naive.toml");
+    const naive = readFileSync(join(ROOT, "bench/naive/wrangler.toml"), "utf8");
+    writeFileSync(
+      naiveConfig,
+      withoutConsumers(naive).replace(
+        /^main\s*=.*$/m,
+        `main = ${JSON.stringify(join(ROOT, "bench/naive/src/index.ts"))}`,
+      ),
+    );
+  }
   const secret = parseEnv(readFileSync(join(ROOT, ".dev.vars.example"), "utf8")).NOVA_WEBHOOK_SECRET;
   if (!secret) fail(".dev.vars.example has no NOVA_WEBHOOK_SECRET");
 
@@ -527,7 +580,8 @@ async function main(): Promise<void> {
   // 3. One wrangler dev: router (primary, gets the port), gateway, bare.
   const devArgs = [
     "dev",
-    ...["-c", "bench/router/wrangler.toml", "-c", join(gatewayDir, "wrangler.toml"), "-c", "bench/bare/wrangler.toml"],
+    ...["-c", "bench/router/wrangler.toml", "-c", join(gatewayDir, "wrangler.toml")],
+    ...["-c", join(gatewayDir, "wrangler-edge.toml"), "-c", "bench/bare/wrangler.toml", "-c", naiveConfig],
     ...["--ip", "127.0.0.1", "--port", String(PORT), "--inspector-port", String(INSPECTOR_PORT)],
     ...["--persist-to", state, "--show-interactive-dev-session=false"],
   ];
@@ -566,20 +620,25 @@ async function main(): Promise<void> {
       fail(`${what}: expected ${status}${field ? ` ${field}` : ""}, got ${got.status} ${JSON.stringify(got.json)}`);
   };
   /** Sends a delivery once (202 accepted), then until the gateway knows it (the dedupe mark is written in waitUntil). */
-  const acceptThenRepeat = async (body: string, header: string): Promise<void> => {
-    expect("valid delivery", await post(ARMS.full.path, body, header), 202, "accepted");
+  const acceptThenRepeat = async (body: string, header: string, path = ARMS.full.path): Promise<void> => {
+    expect(`valid delivery to ${path}`, await post(path, body, header), 202, "accepted");
     let dup = { status: 0, json: null as unknown };
     for (let i = 0; i < 50; i++) {
-      dup = await post(ARMS.full.path, body, header);
+      dup = await post(path, body, header);
       if ((dup.json as Record<string, unknown>)?.status === "duplicate") break;
       await sleep(100);
     }
     expect("repeated delivery", dup, 200, "duplicate");
   };
   await acceptThenRepeat(probe, novaHeader(probe, secret, now()));
+  await acceptThenRepeat(probe, novaHeader(probe, secret, now()), ARMS.edge.path);
+  await acceptThenRepeat(probe, novaHeader(probe, secret, now()), ARMS.naive.path);
+  expect("naive peer, bad signature", await post(ARMS.naive.path, probe, novaHeader(probe, `${secret}x`, now())), 401);
   expect("bad signature", await post(ARMS.full.path, probe, novaHeader(probe, `${secret}x`, now())), 401);
   expect("bare worker", await post(ARMS.bare.path, probe, "unused"), 202, "accepted");
-  console.log("smoke checks passed: 202 accepted, 200 duplicate, 401 on a bad signature, bare 202\n");
+  console.log(
+    "smoke checks passed: 202 accepted then 200 duplicate (gateway kv, gateway edge, naive), 401 on a bad signature, bare 202\n",
+  );
 
   // 5. Runs. Valid-path deliveries are generated just before each run (fresh timestamps, ids
   // never used before); the list is sized from the warm-up rate so it doesn't wrap.
@@ -587,7 +646,7 @@ async function main(): Promise<void> {
   let listSize = 4000;
   const prepare = async (arm: Arm): Promise<string> => {
     const file = join(deliveriesDir, `${fileIndex++}-${arm}.txt`);
-    if (arm === "full" || arm === "bare" || arm === "direct") {
+    if (arm === "full" || arm === "edge" || arm === "naive" || arm === "bare" || arm === "direct") {
       writeDeliveries(file, listSize, secret, `${runTag}_${fileIndex}`);
     } else if (arm === "reject") {
       const body = novaBody(`evt_bench_${runTag}_reject`);
@@ -625,7 +684,7 @@ async function main(): Promise<void> {
 
   console.log(`warm-up: ${WARMUP_S} s on each arm`);
   let fastest = 0;
-  for (const arm of ["full", "bare", "direct"] as Arm[]) {
+  for (const arm of ["full", "edge", "naive", "bare", "direct"] as Arm[]) {
     const run = await measure(arm, 0, WARMUP_S);
     fastest = Math.max(fastest, run.rps);
     console.log(`  ${arm.padEnd(9)} ${run.rps.toFixed(0)} req/s`);

@@ -20,7 +20,8 @@ import type * as CasesModule from "./lib/verify-cases.ts";
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 50);
-const TARGET_RATIO = 1.5;
+/** Issue 14: within 1.2x of the node:crypto floor in workerd (Node's WebCrypto cannot get there, see bench/README.md). */
+const TARGET_RATIO = 1.2;
 
 type Cases = typeof CasesModule;
 

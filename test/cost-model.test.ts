@@ -1,5 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import {
+  CONSUMER_BATCH_SIZE as MODEL_BATCH_SIZE,
+  PRICE_PER_MILLION as MODEL_PRICES,
+  QUEUE_OPERATIONS_PER_MESSAGE as MODEL_QUEUE_OPERATIONS,
+  OPERATIONS,
+} from "../scripts/capacity/model.ts";
 import { consume, countingRegistry } from "./support/consumer";
 import { deliver } from "./support/gateway";
 import { type Meter, meteredD1, meteredKv, meteredQueue, newMeter } from "./support/metered";
@@ -95,6 +101,7 @@ function price(meter: Meter, requests: number, deliveries: number) {
     queueMessages: perDelivery(meter.queueMessages),
     d1RowsRead: perDelivery(meter.d1RowsRead),
     d1RowsWritten: perDelivery(meter.d1RowsWritten),
+    d1Statements: perDelivery(meter.d1Statements),
   };
   return { lines, total, ops };
 }
@@ -159,4 +166,32 @@ describe("cost per million accepted deliveries", () => {
     expect(resent.kv?.ops.queueMessages).toBe(1);
     expect(resent.edge?.ops.queueMessages).toBe(1);
   });
+});
+
+describe("the capacity model (npm run capacity, scripts/capacity/model.ts)", () => {
+  it("prices operations as this file does", () => {
+    expect(MODEL_PRICES).toMatchObject(PRICE_PER_MILLION);
+    expect(MODEL_BATCH_SIZE).toBe(BATCH_SIZE);
+    expect(MODEL_QUEUE_OPERATIONS).toBe(QUEUE_OPERATIONS_PER_MESSAGE);
+  });
+
+  it("counts, per delivery, exactly the operations measured on the real bindings", async () => {
+    // Every log line is a Workers Logs event: counted at the console, whatever its level.
+    const lines = ["log", "warn", "error"].map((level) =>
+      vi.spyOn(console, level as "log").mockImplementation(() => {}),
+    );
+    const logged = () => lines.reduce((total, spy) => total + spy.mock.calls.length, 0);
+    for (const scenario of scenarios) {
+      for (const mode of ["kv", "edge"] as const) {
+        const before = logged();
+        const count = 10;
+        const { ops } = await measure(scenario, mode, count);
+        const model = OPERATIONS[scenario.provider][mode];
+        const { d1RowsRead, ...exact } = model;
+        expect({ ...ops, logEvents: (logged() - before) / count }, `${scenario.provider}:${mode}`).toMatchObject(exact);
+        // One index probe more or less between runs (Nuvouch): the only count that is not exact.
+        expect(ops.d1RowsRead, `${scenario.provider}:${mode} rows read`).toBeCloseTo(d1RowsRead, 0);
+      }
+    }
+  }, 60_000);
 });

@@ -16,6 +16,25 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * `prefix` followed by `body`, as one contiguous view. Where `headroom` free bytes lie in front of
+ * `body` in its buffer and an ASCII prefix fits in them, the prefix is written there and the body is
+ * not copied (a MAC over 100 KB costs about as much as copying it); otherwise both are copied into a
+ * new buffer. The bytes of `body` itself are never changed.
+ */
+export function prefixed(prefix: string, body: Uint8Array, headroom = 0): Uint8Array<ArrayBuffer> {
+  const n = prefix.length;
+  if (n > Math.min(headroom, body.byteOffset)) return concatBytes(utf8(prefix), body);
+  const signed = new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset - n, n + body.byteLength);
+  for (let i = 0; i < n; i++) {
+    const code = prefix.charCodeAt(i);
+    // Not ASCII: one character would be several bytes (the headroom is scratch, so what was written stays).
+    if (code > 0x7f) return concatBytes(utf8(prefix), body);
+    signed[i] = code;
+  }
+  return signed;
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {

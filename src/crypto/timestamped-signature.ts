@@ -1,4 +1,4 @@
-import { concatBytes, fromHex, utf8 } from "./encoding";
+import { fromHex, prefixed } from "./encoding";
 import { verifyWithAnySecret } from "./hmac";
 import { checkTimestamp, type SignatureCheck } from "./signature-check";
 
@@ -48,15 +48,17 @@ export function parseTimestampedSignature(header: string): TimestampedSignatureH
 export async function verifyTimestampedSignature(options: {
   header: string | null;
   body: Uint8Array;
+  /** Free bytes in front of `body` in its buffer (Delivery.headroom): `<t>.` is written there, not copied. */
+  headroom?: number;
   secrets: readonly string[];
   nowSeconds: number;
   toleranceSeconds: number;
 }): Promise<SignatureCheck> {
-  const { header, body, secrets, nowSeconds, toleranceSeconds } = options;
+  const { header, body, headroom, secrets, nowSeconds, toleranceSeconds } = options;
   if (!header || header.trim() === "") return { ok: false, code: "signature_missing", message: "no signature header" };
   const parsed = parseTimestampedSignature(header);
   if ("error" in parsed) return { ok: false, code: "signature_invalid", message: parsed.error };
-  const signedPayload = concatBytes(utf8(`${parsed.timestamp}.`), body);
+  const signedPayload = prefixed(`${parsed.timestamp}.`, body, headroom);
   if (!(await verifyWithAnySecret(secrets, signedPayload, parsed.signatures))) {
     return { ok: false, code: "signature_invalid", message: "no signature matches" };
   }

@@ -85,8 +85,8 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
     }
 
     const config = getConfig(c.env);
-    const body = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
-    if (body === "too_large") {
+    const received = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
+    if (received === "too_large") {
       outcome(413, "rejected", { errorCode: "payload_too_large" });
       return jsonError(c, "payload_too_large");
     }
@@ -102,9 +102,11 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
     }
 
     let digest: Promise<string> | undefined;
+    const { body, headroom } = received;
     const delivery: Delivery = {
       headers: c.req.raw.headers,
       body,
+      headroom,
       bodySha256: () => (digest ??= sha256Hex(body)),
     };
     const check = await provider.verify(delivery, {

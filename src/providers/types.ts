@@ -9,6 +9,11 @@ import type { SqlCondition } from "../sql";
 export interface Delivery {
   readonly headers: Headers;
   readonly body: Uint8Array;
+  /**
+   * Free bytes in front of `body` in its buffer (src/ingest/read-body.ts), which a verifier may
+   * overwrite to MAC a prefix and the body as one view without copying the body. 0 or absent: none.
+   */
+  readonly headroom?: number;
   /** Lowercase hex SHA-256 of the body, computed once and shared by verification and dedupe. */
   bodySha256(): Promise<string>;
 }

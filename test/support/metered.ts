@@ -7,9 +7,18 @@ export interface Meter {
   queueMessages: number;
   d1RowsRead: number;
   d1RowsWritten: number;
+  /** SQL statements D1 executed, one per statement of a batch: what a database's throughput is spent on. */
+  d1Statements: number;
 }
 
-export const newMeter = (): Meter => ({ kvReads: 0, kvWrites: 0, queueMessages: 0, d1RowsRead: 0, d1RowsWritten: 0 });
+export const newMeter = (): Meter => ({
+  kvReads: 0,
+  kvWrites: 0,
+  queueMessages: 0,
+  d1RowsRead: 0,
+  d1RowsWritten: 0,
+  d1Statements: 0,
+});
 
 export function meteredKv(kv: KVNamespace, meter: Meter): KVNamespace {
   return new Proxy(kv, {
@@ -51,6 +60,7 @@ export function meteredQueue(queue: Queue, meter: Meter): Queue {
 export function meteredD1(db: D1Database, meter: Meter): D1Database {
   const real = new WeakMap<object, D1PreparedStatement>();
   const count = (result: D1Result) => {
+    meter.d1Statements++;
     meter.d1RowsRead += result.meta.rows_read ?? 0;
     meter.d1RowsWritten += result.meta.rows_written ?? 0;
     return result;

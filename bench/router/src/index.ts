@@ -5,8 +5,17 @@ interface ServiceBinding {
 
 interface RouterEnv {
   GATEWAY: ServiceBinding;
+  GATEWAY_EDGE: ServiceBinding;
   BARE: ServiceBinding;
+  NAIVE: ServiceBinding;
 }
+
+// /<prefix>/webhooks/… → that worker, prefix stripped; anything else → the gateway (DEDUPE_MODE=kv).
+const PREFIXES: Record<string, keyof RouterEnv> = {
+  "/edge/": "GATEWAY_EDGE",
+  "/bare/": "BARE",
+  "/naive/": "NAIVE",
+};
 
 export default {
   async fetch(request: Request, env: RouterEnv): Promise<Response> {
@@ -15,9 +24,15 @@ export default {
       await request.arrayBuffer();
       return Response.json({ status: "accepted" }, { status: 202 });
     }
-    const bare = url.pathname.startsWith("/bare/");
-    if (bare) url.pathname = url.pathname.slice("/bare".length);
-    // One new Request on both paths, so neither side pays for something the other does not.
-    return (bare ? env.BARE : env.GATEWAY).fetch(new Request(url, request));
+    let target: ServiceBinding = env.GATEWAY;
+    for (const [prefix, binding] of Object.entries(PREFIXES)) {
+      if (url.pathname.startsWith(prefix)) {
+        url.pathname = url.pathname.slice(prefix.length - 1);
+        target = env[binding];
+        break;
+      }
+    }
+    // One new Request on every path, so no worker pays for something another does not.
+    return target.fetch(new Request(url, request));
   },
 };

@@ -10,7 +10,12 @@ export const nova = defineProvider({
   events: eventSchemas(NOVA_EVENT_TYPES, NovaEvent),
   envelope: NovaEvent,
   verify: (delivery, options) =>
-    verifyTimestampedSignature({ header: delivery.headers.get("x-nova-signature"), body: delivery.body, ...options }),
+    verifyTimestampedSignature({
+      header: delivery.headers.get("x-nova-signature"),
+      body: delivery.body,
+      headroom: delivery.headroom,
+      ...options,
+    }),
   parse: (text) =>
     parseJsonEnvelope(
       text,

@@ -21,6 +21,7 @@ export const nuvouch = defineProvider({
     verifyTimestampedSignature({
       header: delivery.headers.get("x-nuvouch-signature"),
       body: delivery.body,
+      headroom: delivery.headroom,
       ...options,
     }),
   parse: (text) =>
