@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { fromBase64, fromHex, toBase64, toHex, utf8 } from "../src/crypto/encoding";
 import { hmacSha256, sha256Hex, verifyHmacSha256, verifyWithAnySecret } from "../src/crypto/hmac";
 import { parseTimestampedSignature, verifyTimestampedSignature } from "../src/crypto/timestamped-signature";
-import { timestampedHeader } from "./support/sign";
+import { verifyNuveiSignature } from "../src/providers/nuvei/signature";
+import { nuveiDigest, timestampedHeader } from "./support/sign";
 
 describe("strict encodings", () => {
   it("round-trips hex and refuses odd lengths and non-hex characters", () => {
@@ -76,27 +77,63 @@ describe("t=…,v1=… header parsing", () => {
   it("reads t and every v1, ignoring other schemes", () => {
     const parsed = parseTimestampedSignature(`t=1714214130,v0=${"b".repeat(64)},v1=${v1}, v1=${"c".repeat(64)},v2=zz`);
     expect(parsed).toMatchObject({ timestamp: "1714214130" });
-    expect("signatures" in parsed && parsed.signatures.length).toBe(2);
+    expect("signatures" in parsed && parsed.signatures.map((mac) => toHex(mac))).toEqual([v1, "c".repeat(64)]);
   });
 
+  it("trims spaces around keys and values", () => {
+    expect(parseTimestampedSignature(` t = 12 , v1 = ${v1} `)).toMatchObject({ timestamp: "12" });
+  });
+
+  // The reason is what an operator reads in GET /api/rejections, so each is pinned.
   it.each([
-    ["non-numeric t", `t=abc,v1=${v1}`],
-    ["float t", `t=1714214130.5,v1=${v1}`],
-    ["negative t", `t=-1714214130,v1=${v1}`],
-    ["exponent t", `t=1e9,v1=${v1}`],
-    ["empty t", `t=,v1=${v1}`],
-    ["repeated t", `t=1,t=2,v1=${v1}`],
-    ["v1 not hex", `t=1,v1=${"g".repeat(64)}`],
-    ["v1 too short", `t=1,v1=${"a".repeat(62)}`],
-    ["v1 too long", `t=1,v1=${"a".repeat(66)}`],
-    ["only v0", `t=1,v0=${v1}`],
-    ["no t", `v1=${v1}`],
-    ["garbage", "not a signature"],
-    ["entry without =", `t=1,v1=${v1},junk`],
-    ["thousands of entries", `t=1,${Array.from({ length: 5000 }, () => `v1=${v1}`).join(",")}`],
-    ["two headers joined by fetch", `t=1,v1=${v1}, t=2,v1=${v1}`],
-  ])("refuses %s", (_name, header) => {
-    expect(parseTimestampedSignature(header)).toHaveProperty("error");
+    ["non-numeric t", `t=abc,v1=${v1}`, "t is not a whole number of seconds"],
+    ["float t", `t=1714214130.5,v1=${v1}`, "t is not a whole number of seconds"],
+    ["negative t", `t=-1714214130,v1=${v1}`, "t is not a whole number of seconds"],
+    ["exponent t", `t=1e9,v1=${v1}`, "t is not a whole number of seconds"],
+    ["t with a leading letter", `t=x1714214130,v1=${v1}`, "t is not a whole number of seconds"],
+    ["t with a trailing letter", `t=1714214130x,v1=${v1}`, "t is not a whole number of seconds"],
+    ["t of 13 digits", `t=1714214130000,v1=${v1}`, "t is not a whole number of seconds"],
+    ["empty t", `t=,v1=${v1}`, "t is not a whole number of seconds"],
+    ["repeated t", `t=1,t=2,v1=${v1}`, "repeated t"],
+    ["v1 not hex", `t=1,v1=${"g".repeat(64)}`, "no v1 entry is 64 hex characters"],
+    ["v1 too short", `t=1,v1=${"a".repeat(62)}`, "no v1 entry is 64 hex characters"],
+    ["v1 too long", `t=1,v1=${"a".repeat(66)}`, "no v1 entry is 64 hex characters"],
+    ["an empty v1 alone", "t=1,v1=", "no v1 entry is 64 hex characters"],
+    ["only v0", `t=1,v0=${v1}`, "no v1 entry"],
+    ["no t", `v1=${v1}`, "no t entry"],
+    ["garbage", "not a signature", "no t entry"],
+    ["17 entries", `t=1,${Array.from({ length: 16 }, () => `v1=${v1}`).join(",")}`, "over 16 entries"],
+    [
+      "thousands of entries",
+      `t=1,${Array.from({ length: 5000 }, () => `v1=${v1}`).join(",")}`,
+      "header over 2048 characters",
+    ],
+    ["two headers joined by fetch", `t=1,v1=${v1}, t=2,v1=${v1}`, "repeated t"],
+  ])("refuses %s", (_name, header, reason) => {
+    expect(parseTimestampedSignature(header)).toEqual({ error: reason });
+  });
+
+  it("takes 16 entries and 2048 characters, and no more", () => {
+    const sixteen = `t=1,${Array.from({ length: 15 }, () => `v1=${v1}`).join(",")}`;
+    expect(parseTimestampedSignature(sixteen)).toHaveProperty("signatures");
+    const head = `t=1,v1=${v1},v0=`;
+    const longest = head + "x".repeat(2048 - head.length);
+    expect(parseTimestampedSignature(longest)).toHaveProperty("signatures");
+    expect(parseTimestampedSignature(`${longest}x`)).toEqual({ error: "header over 2048 characters" });
+  });
+
+  // docs/contract.md §2: a malformed v1 entry does not spoil a well-formed one.
+  it.each([
+    ["an empty v1 before it", (good: string) => `t=1,v1=,v1=${good}`],
+    ["a trailing comma", (good: string) => `t=1,v1=${good},`],
+    ["an empty entry", (good: string) => `t=1,,v1=${good}`],
+    ["a v1 that is not hex", (good: string) => `t=1,v1=${"z".repeat(64)},v1=${good}`],
+    ["a v1 of 62 characters", (good: string) => `t=1,v1=${"a".repeat(62)},v1=${good}`],
+    ["an entry without =", (good: string) => `t=1,v1=${good},junk`],
+    ["an entry tt without =", (good: string) => `t=1,tt,v1=${good}`],
+    ["an entry with an empty key", (good: string) => `t=1,=v1,v1=${good}`],
+  ])("keeps the well-formed v1 beside %s", (_name, header) => {
+    expect(parseTimestampedSignature(header(v1))).toEqual({ timestamp: "1", signatures: [fromHex(v1)] });
   });
 });
 
@@ -128,12 +165,46 @@ describe("t=…,v1=… verification", () => {
   });
 
   it("rejects a missing or empty header as missing", async () => {
-    expect(await verify(null)).toMatchObject({ ok: false, code: "signature_missing" });
-    expect(await verify("  ")).toMatchObject({ ok: false, code: "signature_missing" });
+    const missing = { ok: false, code: "signature_missing", message: "no signature header" };
+    expect(await verify(null)).toEqual(missing);
+    expect(await verify("")).toEqual(missing);
+    expect(await verify("  ")).toEqual(missing);
+  });
+
+  it("verifies a real MAC beside malformed v1 entries, an empty entry or a trailing comma", async () => {
+    const good = timestampedHeader(body, secret, now);
+    const mac = good.split(",v1=")[1];
+    for (const header of [
+      `${good},`,
+      `t=${now},v1=,v1=${mac}`,
+      `t=${now},,v1=${mac}`,
+      `t=${now},v1=${"z".repeat(64)},v1=${mac}`,
+      `t=${now},v1=${mac.slice(2)},v1=${mac}`,
+      ` t=${now} , v1= ${mac} `,
+    ]) {
+      expect(await verify(header), header).toEqual({ ok: true });
+    }
+    expect(await verify(`t=${now},v1=,v1=${"0".repeat(64)}`)).toEqual({
+      ok: false,
+      code: "signature_invalid",
+      message: "no signature matches",
+    });
+  });
+
+  it("reports why a header does not parse", async () => {
+    expect(await verify(`t=${now},v1=`)).toEqual({
+      ok: false,
+      code: "signature_invalid",
+      message: "no v1 entry is 64 hex characters",
+    });
   });
 
   it("rejects the wrong secret, a changed byte and a trailing newline", async () => {
-    expect(await verify(timestampedHeader(body, "wrong", now))).toMatchObject({ code: "signature_invalid" });
+    expect(await verify(timestampedHeader(body, "wrong", now))).toEqual({
+      ok: false,
+      code: "signature_invalid",
+      message: "no signature matches",
+    });
     const changed = body.slice();
     changed[5] = (changed[5] as number) ^ 1;
     expect(await verify(timestampedHeader(body, secret, now), { body: changed })).toMatchObject({
@@ -162,10 +233,92 @@ describe("t=…,v1=… verification", () => {
   ])("with the timestamp %i s from now, accepts: %s", async (offset, accepted) => {
     const result = await verify(timestampedHeader(body, secret, now + offset));
     if (accepted) expect(result).toEqual({ ok: true });
-    else expect(result).toMatchObject({ ok: false, code: "timestamp_out_of_tolerance" });
+    else
+      expect(result).toEqual({
+        ok: false,
+        code: "timestamp_out_of_tolerance",
+        message: offset < 0 ? `timestamp ${-offset} s old` : `timestamp ${offset} s ahead`,
+      });
   });
 
   it("reports a stale timestamp only for an authentic signature", async () => {
     expect(await verify(timestampedHeader(body, "wrong", now - 1000))).toMatchObject({ code: "signature_invalid" });
+  });
+});
+
+describe("Nuvei digest verification", () => {
+  const secret = "nuvei_test_secret";
+  const body = utf8('{"transactionId":"711","result":{"status":"approved"}}');
+  const now = 1_800_000_000;
+  const verify = (headers: Record<string, string>, secrets = [secret]) =>
+    verifyNuveiSignature(
+      { headers: new Headers(headers), body, bodySha256: () => sha256Hex(body) },
+      { secrets, nowSeconds: now, toleranceSeconds: 300 },
+    );
+  const signed = (t: number | string = now, key = secret) => ({
+    "x-authentication-timestamp": String(t),
+    "x-authentication-digest": nuveiDigest(body, key, t),
+  });
+
+  it("accepts the digest of an independent signer, with spaces around either header", async () => {
+    expect(await verify(signed())).toEqual({ ok: true });
+    const { "x-authentication-timestamp": t, "x-authentication-digest": d } = signed();
+    expect(await verify({ "x-authentication-timestamp": ` ${t} `, "x-authentication-digest": ` ${d} ` })).toEqual({
+      ok: true,
+    });
+  });
+
+  it("refuses a well-formed digest that does not match: another secret, body or timestamp", async () => {
+    const refused = { ok: false, code: "signature_invalid", message: "no signature matches" };
+    expect(await verify(signed(now, "another secret"))).toEqual(refused);
+    expect(await verify(signed(), ["rotated away"])).toEqual(refused);
+    expect(await verify({ ...signed(), "x-authentication-timestamp": String(now - 1) })).toEqual(refused);
+  });
+
+  it.each([
+    ["only the timestamp", { "x-authentication-timestamp": String(now) }],
+    ["only the digest", { "x-authentication-digest": "AAAA" }],
+    ["neither", {}],
+    ["an empty digest", { "x-authentication-timestamp": String(now), "x-authentication-digest": " " }],
+  ])("a delivery with %s is missing its signature", async (_name, headers) => {
+    expect(await verify(headers)).toEqual({
+      ok: false,
+      code: "signature_missing",
+      message: "timestamp or digest header missing",
+    });
+  });
+
+  it.each([
+    ["a leading letter", `x${now}`],
+    ["a trailing letter", `${now}x`],
+    ["an exponent", "1e9"],
+    ["13 digits", "1800000000000"],
+  ])("refuses a timestamp with %s, even signed", async (_name, t) => {
+    expect(await verify(signed(t))).toEqual({
+      ok: false,
+      code: "signature_invalid",
+      message: "timestamp is not whole seconds",
+    });
+  });
+
+  it.each([
+    ["not base64", "not base64!"],
+    ["base64 of 31 bytes", toBase64(new Uint8Array(31))],
+    ["base64 of 33 bytes", toBase64(new Uint8Array(33))],
+  ])("refuses a digest that is %s", async (_name, digest) => {
+    expect(await verify({ "x-authentication-timestamp": String(now), "x-authentication-digest": digest })).toEqual({
+      ok: false,
+      code: "signature_invalid",
+      message: "digest is not base64 of 32 bytes",
+    });
+  });
+
+  it("checks the clock only for an authentic digest", async () => {
+    expect(await verify(signed(now - 400))).toEqual({
+      ok: false,
+      code: "timestamp_out_of_tolerance",
+      message: "timestamp 400 s old",
+    });
+    expect(await verify(signed(now - 400, "forger"))).toMatchObject({ code: "signature_invalid" });
   });
 });

@@ -68,6 +68,28 @@ describe("accepted deliveries", () => {
     expect(sent).toEqual([]);
   });
 
+  it.each([
+    ["nova", "x-nova-signature", novaEvent()],
+    ["nuvouch", "x-nuvouch-signature", nuvouchApprovalEvent()],
+  ] as const)(
+    "%s: a header with a trailing comma or an empty v1 beside the valid one is accepted",
+    async (provider, name, payload) => {
+      const body = JSON.stringify(payload);
+      const header = timestampedHeader(body, SECRETS[provider], NOW_S);
+      const mac = header.split(",v1=")[1];
+      for (const variant of [`${header},`, `t=${NOW_S},v1=,v1=${mac}`]) {
+        const { env: testEnv, sent } = recordingEnv();
+        const response = await callGateway(
+          webhookRequest(provider, body, { "content-type": "application/json", [name]: variant }),
+          { env: testEnv },
+        );
+        expect(response.status, variant).toBe(202);
+        expect(sent).toHaveLength(1);
+        await env.DEDUPE_KV.delete(dedupeKvKey(provider, "eventId" in payload ? payload.eventId : payload.id));
+      }
+    },
+  );
+
   it("keeps unknown event types and unknown fields", async () => {
     const { env: testEnv, sent } = recordingEnv();
     const payload = novaEvent({ type: "dma.session.brand_new", extra: { nested: true }, data: { whatever: [1, 2] } });

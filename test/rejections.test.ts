@@ -154,7 +154,7 @@ describe("a flood of refused deliveries", () => {
         ["unknown", "unknown_provider", 404],
       ].sort(),
     );
-    expect(listed.find((r) => r.code === "timestamp_out_of_tolerance")?.lastReason).toBe("skew 412s");
+    expect(listed.find((r) => r.code === "timestamp_out_of_tolerance")?.lastReason).toBe("timestamp 412 s old");
     expect(listed.find((r) => r.provider === "nuvei")?.lastReason).toBe("no signature matches");
   });
 

@@ -10,8 +10,10 @@ export type SignatureCheck = Result<void, Failure<SignatureErrorCode>>;
  * suspect as a stale one.
  */
 export function checkTimestamp(timestamp: number, nowSeconds: number, toleranceSeconds: number): SignatureCheck {
-  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
-    return { ok: false, code: "timestamp_out_of_tolerance", message: `skew ${Math.round(nowSeconds - timestamp)}s` };
+  const age = nowSeconds - timestamp;
+  if (Math.abs(age) > toleranceSeconds) {
+    const message = age > 0 ? `timestamp ${age} s old` : `timestamp ${-age} s ahead`;
+    return { ok: false, code: "timestamp_out_of_tolerance", message };
   }
   return ok(undefined);
 }

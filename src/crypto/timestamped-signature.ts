@@ -15,18 +15,22 @@ export interface TimestampedSignatureHeader {
 }
 
 /**
- * Parses `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`. Entries of other schemes (`v0=`) are
- * ignored; a repeated `t` (two headers joined by the Fetch API, or a forged one) is refused.
+ * Parses `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`. Entries of other schemes (`v0=`), empty entries (a
+ * trailing comma) and malformed `v1` entries are skipped, so that one bad entry never spoils a
+ * well-formed one that matches (docs/contract.md §2); the MAC still decides. A repeated or malformed
+ * `t` is refused: the MAC covers it, and two (two headers joined by the Fetch API) are ambiguous.
  */
 export function parseTimestampedSignature(header: string): TimestampedSignatureHeader | { error: string } {
-  if (header.length > MAX_HEADER_LENGTH) return { error: "header too long" };
+  if (header.length > MAX_HEADER_LENGTH) return { error: `header over ${MAX_HEADER_LENGTH} characters` };
   const entries = header.split(",");
-  if (entries.length > MAX_ENTRIES) return { error: "too many entries" };
+  if (entries.length > MAX_ENTRIES) return { error: `over ${MAX_ENTRIES} entries` };
   let timestamp: string | undefined;
+  let malformed = 0;
   const signatures: Uint8Array<ArrayBuffer>[] = [];
   for (const entry of entries) {
     const eq = entry.indexOf("=");
-    if (eq <= 0) return { error: "malformed entry" };
+    // Stryker disable next-line EqualityOperator: an entry "=…" has an empty key, skipped either way
+    if (eq < 0) continue;
     const key = entry.slice(0, eq).trim();
     const value = entry.slice(eq + 1).trim();
     if (key === "t") {
@@ -35,12 +39,12 @@ export function parseTimestampedSignature(header: string): TimestampedSignatureH
       timestamp = value;
     } else if (key === "v1") {
       const mac = value.length === SIGNATURE_HEX_LENGTH ? fromHex(value) : null;
-      if (!mac) return { error: "v1 is not 64 hex characters" };
-      signatures.push(mac);
+      if (mac) signatures.push(mac);
+      else malformed++;
     }
   }
   if (timestamp === undefined) return { error: "no t entry" };
-  if (signatures.length === 0) return { error: "no v1 entry" };
+  if (signatures.length === 0) return { error: malformed > 0 ? "no v1 entry is 64 hex characters" : "no v1 entry" };
   return { timestamp, signatures };
 }
 

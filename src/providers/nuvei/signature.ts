@@ -9,8 +9,9 @@ import type { Delivery, VerifyOptions } from "../types";
  * concatenation (the reading in docs/contract.md §11 of the Nuvei document, which says "combine").
  */
 export async function verifyNuveiSignature(delivery: Delivery, options: VerifyOptions): Promise<SignatureCheck> {
-  const timestamp = delivery.headers.get("x-authentication-timestamp")?.trim();
-  const digest = delivery.headers.get("x-authentication-digest")?.trim();
+  // The Fetch API has already stripped the whitespace around a header's value.
+  const timestamp = delivery.headers.get("x-authentication-timestamp");
+  const digest = delivery.headers.get("x-authentication-digest");
   if (!timestamp || !digest)
     return { ok: false, code: "signature_missing", message: "timestamp or digest header missing" };
   if (!/^\d{1,12}$/.test(timestamp))
