@@ -54,6 +54,21 @@ describe("two bodies under one event id, in the consumer", () => {
     }
   });
 
+  it("an event recorded before bodies were hashed: the other decision under its id runs no effect", async () => {
+    const { registry, runs } = countingRegistry();
+    const externalRequestId = ext("legacy");
+    const [approved, denied] = await conflictingPair(externalRequestId);
+    await consume([approved], { registry });
+    // As migration 0005 left rows recorded before it: no body hash, so any body passes the conflict gate;
+    // and still retrying (another of its effects failed), so a delivery under its id is processed.
+    await env.DB.prepare("UPDATE events SET body_sha256 = NULL, status = 'retrying' WHERE id = ?")
+      .bind(approved.id)
+      .run();
+    await consume([{ ...denied, bodySha256: undefined }], { registry });
+    expect(runs.map((run) => run.name)).toEqual(["on-approved"]);
+    expect(await approval(externalRequestId)).toMatchObject({ status: "approved", decided_by_event: approved.id });
+  });
+
   it("12 pairs as 24 concurrent batches: exactly one effect each", async () => {
     const { registry, runs } = countingRegistry();
     const pairs = await Promise.all(Array.from({ length: 12 }, (_, i) => conflictingPair(ext(`apart${i}`))));

@@ -49,13 +49,14 @@ export const nuvouch = defineProvider({
     const approval = NuvouchApprovalEvent.safeParse(event);
     if (approval.success) {
       const { externalRequestId } = approval.data.data;
+      const state = approvalFromCallback(approval.data, eventId);
       return {
         ...base,
-        statements: [upsertApproval(db, approvalFromCallback(approval.data, eventId), now, applies)],
+        statements: [upsertApproval(db, state, now, applies)],
         // One effect per approval decision: keyed by the approval, and only for the callback
         // that decided it, so duplicates, replays and a late contrary callback run nothing.
         onceKey: approvalOnceKey(externalRequestId),
-        effectCondition: decidedByCondition(externalRequestId, eventId),
+        effectCondition: decidedByCondition(externalRequestId, eventId, state.status),
       };
     }
     return { ...base, statements: [], onceKey: eventId };

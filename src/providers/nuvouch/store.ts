@@ -67,10 +67,15 @@ export function upsertApproval(
     );
 }
 
-/** True after the batch iff this event is the one that decided the approval. */
-export function decidedByCondition(externalRequestId: string, eventId: string) {
+/**
+ * True after the batch iff this event decided the approval, and decided it as this callback says. The
+ * status matters for an event recorded before bodies were hashed (migration 0005): there another body
+ * under the same id passes the conflict gate, and must still not run the other decision's effect.
+ */
+export function decidedByCondition(externalRequestId: string, eventId: string, status: string) {
   return {
-    sql: "EXISTS (SELECT 1 FROM nuvouch_approvals WHERE external_request_id = ? AND decided_by_event = ?)",
-    params: [externalRequestId, eventId],
+    sql: `EXISTS (SELECT 1 FROM nuvouch_approvals
+                  WHERE external_request_id = ? AND decided_by_event = ? AND status = ?)`,
+    params: [externalRequestId, eventId, status],
   };
 }
