@@ -11,9 +11,9 @@ export type SignatureCheck = Result<void, Failure<SignatureErrorCode>>;
  */
 export function checkTimestamp(timestamp: number, nowSeconds: number, toleranceSeconds: number): SignatureCheck {
   const age = nowSeconds - timestamp;
-  if (Math.abs(age) > toleranceSeconds) {
-    const message = age > 0 ? `timestamp ${age} s old` : `timestamp ${-age} s ahead`;
-    return { ok: false, code: "timestamp_out_of_tolerance", message };
-  }
+  if (age > toleranceSeconds)
+    return { ok: false, code: "timestamp_out_of_tolerance", message: `timestamp ${age} s old` };
+  if (-age > toleranceSeconds)
+    return { ok: false, code: "timestamp_out_of_tolerance", message: `timestamp ${-age} s ahead` };
   return ok(undefined);
 }
