@@ -36,6 +36,7 @@ const OPTIONS = {
   "body-file": { type: "string" },
   "content-type": { type: "string" },
   form: { type: "boolean" },
+  xml: { type: "boolean" },
   "event-id": { type: "string" },
   amount: { type: "string" },
   subject: { type: "string" },
@@ -79,6 +80,7 @@ options:
   --body-file PATH          send this file's bytes instead of a generated body
   --content-type TYPE       Content-Type header (default application/json)
   --form                    Nuvei: send name-value pairs (result.status=…), not JSON
+  --xml                     Nuvei: send XML (<notification><result><status>…), not JSON
   --event-id ID             pin Nova eventId / Nuvouch id (the dedupe key)
   --subject, --context-key, --external-request-id, --connection-session-id,
   --approval-request-id, --transaction-id, --merchant-transaction-id,

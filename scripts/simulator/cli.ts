@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   if (scenarioMode) {
     if (positionals.length !== 2)
       throw new UsageError(`usage: scenario <file-or-name>; known: ${listScenarios().join(", ")}`);
-    const singleOnly = (["event-id", "body-file", "content-type", "form"] as const).filter(
+    const singleOnly = (["event-id", "body-file", "content-type", "form", "xml"] as const).filter(
       (f) => flags[f] !== undefined,
     );
     if (singleOnly.length > 0) {

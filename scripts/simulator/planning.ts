@@ -95,8 +95,10 @@ function stepDeliveries(
       const eventId = step.eventId === undefined ? undefined : expand(step.eventId, run);
       const payload = simulator.build(event, story, eventId === undefined ? {} : { eventId });
       const form = step.form && "formBody" in simulator ? simulator.formBody : undefined;
+      const xml = step.xml && "xmlBody" in simulator ? simulator.xmlBody : undefined;
       if (form) contentType = "application/x-www-form-urlencoded";
-      body = new TextEncoder().encode(form ? form(payload) : JSON.stringify(payload));
+      if (xml) contentType = step.contentType ?? "application/xml";
+      body = new TextEncoder().encode(form ? form(payload) : xml ? xml(payload) : JSON.stringify(payload));
       label = `${event} ${simulator.describe(payload)}`;
     }
     for (let copy = 0; copy < step.copies; copy++) out.push({ ...common, label, body, contentType });

@@ -44,6 +44,7 @@ export const DeliveryStep = z.strictObject({
   wrongSecret: z.boolean().default(false),
   tamper: z.boolean().default(false),
   form: z.boolean().default(false),
+  xml: z.boolean().default(false),
   bodyFile: z.string().optional(),
   contentType: z.string().optional(),
 });
@@ -133,6 +134,8 @@ export function loadScenario(nameOrPath: string): { scenario: Scenario; name: st
 function checkEvent(step: DeliveryStep, where = ""): void {
   const simulator = simulators[step.provider];
   if (step.form && !("formBody" in simulator)) throw new UsageError(`${where}--form is for nuvei only`);
+  if (step.xml && !("xmlBody" in simulator)) throw new UsageError(`${where}--xml is for nuvei only`);
+  if (step.form && step.xml) throw new UsageError(`${where}form and xml exclude each other`);
   if (step.stale && step.future) throw new UsageError(`${where}stale and future exclude each other`);
   if (step.event === undefined) {
     if (step.bodyFile === undefined) throw new UsageError(`${where}missing event; ${knownEvents(step.provider)}`);
@@ -161,6 +164,7 @@ export function scenarioFromFlags(positionals: string[], flags: Flags): Scenario
     bodyFile: flags["body-file"],
     contentType: flags["content-type"],
     form: flags.form ?? false,
+    xml: flags.xml ?? false,
   });
   checkEvent(step);
   return Scenario.parse({ steps: [step] });

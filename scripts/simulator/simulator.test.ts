@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { nuveiDigest, toDottedForm } from "../../src/providers/nuvei/simulator.node.ts";
+import { XMLParser } from "fast-xml-parser";
+import { nuveiDigest, toDottedForm, toXml } from "../../src/providers/nuvei/simulator.node.ts";
 import { timestampedSignature } from "../../src/providers/signing.node.ts";
 import { newStory, type Sources, seededRandom } from "../../src/providers/simulation.node.ts";
 import { PROVIDER_NAMES, type ProviderName, simulators } from "../../src/providers/simulators.node.ts";
@@ -291,6 +292,27 @@ describe("payloads (contract §4)", () => {
     );
   });
 
+  it("nuvei: XML is one root element whose children are the JSON fields, every value text", () => {
+    const story = newStory({ transactionId: "7110000000000000042", amount: 10.1 }, sources);
+    const payload = simulators.nuvei.build("approved", story, { sources });
+    const xml = toXml(payload);
+    assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<notification><authorizingEntityId>/);
+    assert.doesNotMatch(xml, /<!|=\s*"[^"]*"\s*>/, "no DOCTYPE, no attribute");
+    // Read back the way the gateway's src/providers/nuvei/xml.ts does: no value parsing.
+    const parser = new XMLParser({ parseTagValue: false, processEntities: true, ignoreDeclaration: true });
+    const read = parser.parse(xml) as { notification: Record<string, unknown> };
+    const asText = JSON.parse(
+      JSON.stringify(payload, (_key, value) => (typeof value === "number" ? String(value) : value)),
+    );
+    assert.deepEqual(read.notification, asText);
+    assert.equal(read.notification.transactionId, "7110000000000000042");
+    assert.equal(read.notification.amount, "10.1");
+    assert.equal(
+      toXml({ note: "a<b & c>d", result: { status: "ok" } }, "r"),
+      `<?xml version="1.0" encoding="UTF-8"?>\n<r><note>a&lt;b &amp; c&gt;d</note><result><status>ok</status></result></r>\n`,
+    );
+  });
+
   it("nuvouch: connection and approval callbacks of one story share their subject and ids", () => {
     const story = newStory({ subject: "cus_123", contextKey: "merchant:acct_1", externalRequestId: "pay_1" }, sources);
     for (const event of simulators.nuvouch.events) {
@@ -334,6 +356,9 @@ describe("cli: bad input", () => {
     ["nova", "payment.succeeded", "--repeat", "0"],
     ["nova", "payment.succeeded", "--stale", "--future"],
     ["nova", "payment.succeeded", "--form"],
+    ["nova", "payment.succeeded", "--xml"],
+    ["nuvei", "approved", "--form", "--xml"],
+    ["scenario", "nuvei-approved-before-pending", "--xml"],
     ["nova", "payment.succeeded", "--url", "ftp://x"],
     ["scenario", "no-such-scenario"],
     [],
@@ -417,7 +442,7 @@ describe("cli: against a stand-in gateway", () => {
     assert.match(resent.stdout, /4 re-sent byte-identical, 4 answered "duplicate"/);
   });
 
-  it("steers Nuvei's transaction, sends name-value pairs with --form, and sends --body-file verbatim", async () => {
+  it("steers Nuvei's transaction, sends name-value pairs with --form, XML with --xml, and --body-file verbatim", async () => {
     const before = gateway.received.length;
     await runCli(["nuvei", "pending", "--transaction-id", "7110000000000000042", "--form", "--url", url]);
     const form = gateway.received[before] as Received;
@@ -426,6 +451,25 @@ describe("cli: against a stand-in gateway", () => {
     const params = new URLSearchParams(form.body.toString());
     assert.equal(params.get("transactionId"), "7110000000000000042");
     assert.equal(params.get("result.status"), "pending");
+
+    const next = gateway.received.length;
+    const sentXml = await runCli([
+      "nuvei",
+      "approved",
+      "--transaction-id",
+      "7110000000000000042",
+      "--xml",
+      "--url",
+      url,
+    ]);
+    assert.equal(sentXml.code, 0, sentXml.stdout);
+    const xml = gateway.received[next] as Received;
+    assert.equal(xml.status, 202, "signed over the XML bytes");
+    assert.equal(xml.contentType, "application/xml");
+    const text = xml.body.toString();
+    assert.match(text, /^<\?xml [^>]*\?>\n<notification>.*<\/notification>\n$/s);
+    assert.match(text, /<transactionId>7110000000000000042<\/transactionId>/);
+    assert.match(text, /<result><status>approved<\/status><\/result>/);
 
     const dir = mkdtempSync(join(tmpdir(), "simulator-"));
     try {

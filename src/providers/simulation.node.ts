@@ -56,6 +56,8 @@ export interface Simulator<Name extends string = string> {
   sign(body: string | Uint8Array, secret: string, t: number): Record<string, string>;
   /** Its name-value-pair form of a payload, for a provider that sends one (Nuvei). */
   formBody?(payload: Json): string;
+  /** Its XML form of a payload, for a provider that sends one (Nuvei). */
+  xmlBody?(payload: Json): string;
 }
 
 /** A simulator's events when their names are those of a list: each resolves to itself. */

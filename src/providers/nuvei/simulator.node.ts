@@ -1,5 +1,6 @@
 // Nuvei for the tools: one transaction's webhooks as the Nuvei document shows them (JSON, or
-// name-value pairs), signed with its timestamp and digest headers.
+// name-value pairs), or as XML in the shape the gateway assumes (./xml.ts), signed with its
+// timestamp and digest headers.
 import { createHash } from "node:crypto";
 import { hmacSha256 } from "../signing.node.ts";
 import { defaultSources, digits, type Json, listedEvents, type Simulator, type Sources } from "../simulation.node.ts";
@@ -31,6 +32,26 @@ export function toDottedForm(payload: Json): string {
   };
   walk(payload, "");
   return params.toString();
+}
+
+const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+
+/**
+ * The XML the gateway reads into the same shape (./xml.ts): one root element, each field a
+ * child element named as its JSON key, nested objects nested elements, every value text,
+ * no attributes. Values are written as text, digit for digit (`String(value)`).
+ */
+export function toXml(payload: Json, root = "notification"): string {
+  const element = (name: string, value: unknown): string => {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      return `<${name}>${Object.entries(value)
+        .map(([key, child]) => element(key, child))
+        .join("")}</${name}>`;
+    }
+    const text = String(value ?? "").replace(/[&<>]/g, (c) => XML_ESCAPES[c] as string);
+    return `<${name}>${text}</${name}>`;
+  };
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${element(root, payload)}\n`;
 }
 
 export const nuveiSimulator = {
@@ -76,4 +97,5 @@ export const nuveiSimulator = {
     "x-authentication-digest": nuveiDigest(body, secret, t),
   }),
   formBody: toDottedForm,
+  xmlBody: (payload) => toXml(payload),
 } as const satisfies Simulator<"nuvei">;
