@@ -17,6 +17,17 @@ export interface ApiEvent {
   lastError: string | null;
 }
 
+/** One attempt in an effect's `history` (contract §7). */
+export interface ApiAttempt {
+  at: string;
+  outcome: "done" | "failed" | "timeout";
+  error?: string;
+  durationMs: number;
+  httpStatus?: number;
+  responseBody?: string;
+  target?: string;
+}
+
 /** One row of the effects ledger, as `GET /api/events/:id` shows it. */
 export interface ApiEffect {
   id: string;
@@ -24,9 +35,17 @@ export interface ApiEffect {
   status: string;
   attempts: number;
   lastError: string | null;
+  nextRetryAt: string | null;
+  history: ApiAttempt[];
 }
 
-export type ApiEventDetail = ApiEvent & { effects: ApiEffect[]; payload: unknown; updatedAt: string };
+export type ApiEventDetail = ApiEvent & {
+  effects: ApiEffect[];
+  payload: unknown;
+  updatedAt: string;
+  /** A quarantined event's exact bytes. */
+  rawBody?: { encoding: "utf-8" | "base64"; contentType: string | null; text: string };
+};
 
 export interface Answer {
   status: number;
@@ -113,11 +132,11 @@ export async function listAllEvents(
 export async function sendSigned(
   gateway: DevGateway,
   provider: ProviderName,
-  body: string,
+  body: string | Uint8Array<ArrayBuffer>,
   contentType = "application/json",
   secret = gateway.secrets[simulators[provider].secretBinding] as string,
 ): Promise<Answer> {
-  const bytes = new TextEncoder().encode(body);
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
   const response = await fetch(`${gateway.url}/webhooks/${provider}`, {
     method: "POST",
     body: bytes,
