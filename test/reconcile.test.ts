@@ -257,9 +257,43 @@ describe("which approvals a run looks up", () => {
     expect(summary).toMatchObject({ looked: 0, stoppedBy: "rate_limited", retryAfterSeconds: 120 });
     expect(await lookups()).toEqual([ids[0]]);
 
+    // Once the 120 s have passed, both are looked up again.
     await fake("reset");
-    await reconcile(DUE, { limit: 2 });
+    await reconcile(DUE + 3 * MINUTE, { limit: 2 });
     expect(await lookups()).toEqual(ids);
+  });
+
+  it("a long Retry-After is kept: runs before it has passed make no lookup and say until when", async () => {
+    const id = unique("held");
+    await pendingRow(id, "2019-06-01T00:00:01.000Z");
+    await fake("reset");
+    await fake("faults", { body: JSON.stringify({ faults: [{ status: 429, retryAfter: 900 }] }) });
+    expect((await reconcile(DUE, { limit: 1 })).summary).toMatchObject({
+      stoppedBy: "rate_limited",
+      retryAfterSeconds: 900,
+    });
+    expect(await lookups()).toEqual([id]);
+
+    await fake("reset");
+    const lines: string[] = [];
+    for (const level of ["log", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((line: string) => void lines.push(line));
+    }
+    const until = new Date(DUE + 15 * MINUTE).toISOString();
+    expect((await reconcile(DUE + 5 * MINUTE, { limit: 1 })).summary).toMatchObject({
+      due: 0,
+      looked: 0,
+      stoppedBy: "rate_limited",
+      skippedUntil: until,
+    });
+    expect(await lookups()).toEqual([]);
+    const summaries = lines.map((line) => JSON.parse(line)).filter((l) => l.message === "nuvouch reconciliation");
+    expect(summaries).toEqual([expect.objectContaining({ skipped: true, skippedUntil: until })]);
+
+    const later = await reconcile(DUE + 16 * MINUTE, { limit: 1 });
+    expect(later.summary).toMatchObject({ looked: 1, stoppedBy: null });
+    expect(later.summary.skippedUntil).toBeUndefined();
+    expect(await lookups()).toEqual([id]);
   });
 
   it("Nuvouch unavailable ends the run; a 4xx for one approval does not", async () => {

@@ -4,9 +4,15 @@ import { createNuvouchClient, NuvouchApiError, type NuvouchClientOptions } from 
 import { approvalsToReconcile, markReconciled } from "../providers/nuvouch/integrator-store";
 import { callbackForDecision, isDecision } from "../providers/nuvouch/reconcile";
 import { enqueueEvent, gatewayEventId } from "../queue/enqueue";
+import { activeHold, holdJob } from "./holds";
 
 /** Lookups per run: well inside a Worker's subrequest limit and a cron's wall time. */
 export const RECONCILE_BATCH = 25;
+
+/** The job_holds row a 429's Retry-After writes (src/maintenance/holds.ts). */
+const HOLD_JOB = "nuvouch_reconcile";
+/** A longer Retry-After is read as this: a wrong or hostile value cannot stop reconciliation for days. */
+export const MAX_HOLD_SECONDS = 3600;
 
 export interface ReconcileSummary {
   /** Pending approvals due for a lookup in this run (at most the batch). */
@@ -22,6 +28,8 @@ export interface ReconcileSummary {
   /** Why the run ended before its batch did, if it did. */
   stoppedBy: "not_configured" | "rate_limited" | "nuvouch_unavailable" | "enqueue_failed" | null;
   retryAfterSeconds?: number;
+  /** Set when the run made no lookup because an earlier 429's Retry-After had not passed: until when (ISO). */
+  skippedUntil?: string;
 }
 
 /**
@@ -30,8 +38,9 @@ export interface ReconcileSummary {
  * batch per run. A decision found there becomes the callback Nuvouch would have sent,
  * queued as an ordinary `nuvouch` event: the consumer records it and applies the same state
  * rules and the same at-most-once effect as for a verified callback, and a real callback
- * arriving later finds the approval decided. The run stops at the first 429 (honouring its
- * Retry-After until the next run) or when Nuvouch is unavailable; the next run carries on.
+ * arriving later finds the approval decided. The run stops at the first 429 or when Nuvouch
+ * is unavailable; the next run carries on. A 429's Retry-After (at most MAX_HOLD_SECONDS) is
+ * stored, and runs before it has passed make no lookup and say so.
  */
 export async function reconcileApprovals(
   env: Env,
@@ -54,6 +63,13 @@ export async function reconcileApprovals(
     return summary;
   }
   const now = new Date(options.nowMs).toISOString();
+  const hold = await activeHold(env.DB, HOLD_JOB, options.nowMs);
+  if (hold) {
+    summary.stoppedBy = "rate_limited";
+    summary.skippedUntil = new Date(hold.notBeforeMs).toISOString();
+    log("warn", "nuvouch reconciliation", { ...summary, skipped: true, holdReason: hold.reason });
+    return summary;
+  }
   const dueBefore = new Date(options.nowMs - config.RECONCILE_AFTER_SECONDS * 1000).toISOString();
   const rows = await approvalsToReconcile(env.DB, dueBefore, options.limit ?? RECONCILE_BATCH);
   summary.due = rows.length;
@@ -77,6 +93,15 @@ export async function reconcileApprovals(
       if (error.status === 429 || error.retryable) {
         summary.stoppedBy = error.status === 429 ? "rate_limited" : "nuvouch_unavailable";
         if (error.retryAfterSeconds !== undefined) summary.retryAfterSeconds = error.retryAfterSeconds;
+        if (error.status === 429 && error.retryAfterSeconds !== undefined) {
+          const seconds = Math.min(error.retryAfterSeconds, MAX_HOLD_SECONDS);
+          await holdJob(
+            env.DB,
+            HOLD_JOB,
+            options.nowMs + seconds * 1000,
+            `429 Retry-After ${error.retryAfterSeconds} s`,
+          );
+        }
         log("warn", "nuvouch reconciliation lookup failed", { status: error.status, code: error.code, url: error.url });
         break;
       }
