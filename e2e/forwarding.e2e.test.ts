@@ -140,12 +140,18 @@ describe("forwarding to FORWARD_URL under wrangler dev", () => {
     const retrying = await eventually(
       async () => {
         const event = await getEvent(gateway, id);
-        return event?.status === "retrying" ? event : undefined;
+        // The next retry time is written just after the status: wait for both.
+        const due = event?.effects.some((effect) => effect.name === "forward" && effect.nextRetryAt !== null);
+        return event?.status === "retrying" && due ? event : undefined;
       },
       30_000,
       `event ${id} retrying`,
     );
     assert.match(String(retrying.lastError), /forward target answered 503/);
+    const waiting = retrying.effects.find((effect) => effect.name === "forward");
+    assert.equal(waiting?.history.length, 1);
+    assert.equal(waiting?.history[0]?.outcome, "failed");
+    assert.ok(Date.parse(String(waiting?.nextRetryAt)) > Date.parse(String(waiting?.history[0]?.at)), "a retry is due");
 
     // The queue's backoff (10 s for the first retry) brings it back.
     const processedEvent = await settled(id, 90_000);
@@ -160,5 +166,21 @@ describe("forwarding to FORWARD_URL under wrangler dev", () => {
       [{ name: "forward", status: "done", attempts: 2 }],
     );
     assert.equal(processedEvent.lastError, null);
+    // Both attempts are kept (contract §7): the refused one with what the sink answered, then the one it took.
+    const [forward] = processedEvent.effects;
+    assert.ok(forward);
+    assert.deepEqual(
+      forward.history.map(({ outcome, httpStatus, target }) => ({ outcome, httpStatus, target })),
+      [
+        { outcome: "failed", httpStatus: 503, target: sinkUrl },
+        { outcome: "done", httpStatus: 200, target: sinkUrl },
+      ],
+    );
+    const [failed, done] = forward.history;
+    assert.match(String(failed?.error), /503/);
+    assert.equal(failed?.responseBody, "try again");
+    assert.ok(Date.parse(String(failed?.at)) < Date.parse(String(done?.at)), "oldest first");
+    for (const attempt of forward.history) assert.ok(attempt.durationMs >= 0);
+    assert.equal(forward.nextRetryAt, null, "nothing left to retry");
   });
 });
