@@ -1,14 +1,17 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { MAX_PAGE_BYTES } from "../src/admin/bulk-replay";
 import { replayMessage } from "../src/admin/replay";
 import { EffectRegistry } from "../src/effects/registry";
 import type { EventRow } from "../src/events/store";
 import { providers } from "../src/providers/registry";
+import { gatewayEventId } from "../src/queue/enqueue";
 import type { EventMessage } from "../src/queue/message";
 import { consume, effectRows, eventRow, messageFor } from "./support/consumer";
 import { callGateway, recordingEnv } from "./support/gateway";
 import { novaEvent, nuveiWebhook } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
+import { sha256HexNode } from "./support/sign";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -74,6 +77,75 @@ function batchingQueue(failFrom = Number.POSITIVE_INFINITY) {
     },
   } as unknown as Queue;
   return { env: { ...env, EVENTS_QUEUE: queue } as Env, batches, sent };
+}
+
+/** A quarantined row as ingest leaves it: the exact bytes, and the JSON text when the body is JSON. */
+async function seedQuarantined(
+  provider: string,
+  dedupeKey: string,
+  body: Uint8Array,
+  receivedAt: string,
+  options: { json?: boolean; type?: string; lastError?: string } = {},
+): Promise<string> {
+  const id = await gatewayEventId(provider, dedupeKey);
+  await env.DB.prepare(
+    `INSERT INTO events (id, provider, dedupe_key, type, payload, status, attempts, last_error, received_at,
+                         updated_at, body_sha256, raw_body, content_type)
+     VALUES (?1, ?2, ?3, ?4, ?5, 'quarantined', 0, ?6, ?7, ?7, ?8, ?9, 'application/json')`,
+  )
+    .bind(
+      id,
+      provider,
+      dedupeKey,
+      options.type ?? "unknown",
+      options.json ? new TextDecoder().decode(body) : "null",
+      options.lastError ?? "quarantined by the test",
+      receivedAt,
+      sha256HexNode(body),
+      body,
+    )
+    .run();
+  return id;
+}
+
+/** Bytes of payload and raw body in one result row: what a page of replay rows holds in memory. */
+function storedBytes(row: Record<string, unknown>): number {
+  return ["payload", "raw_body"].reduce((sum, column) => {
+    const value = row[column];
+    if (typeof value === "string") return sum + new TextEncoder().encode(value).byteLength;
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return sum + value.byteLength;
+    if (Array.isArray(value)) return sum + value.length;
+    return sum;
+  }, 0);
+}
+
+/** The real D1, passing everything on, noting the payload and raw-body bytes each query loaded. */
+function loadRecordingD1(db: D1Database, loads: number[]): D1Database {
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = {
+      bind: (...values: unknown[]) => wrap(statement.bind(...values)),
+      run: () => statement.run(),
+      first: (column?: string) => (column === undefined ? statement.first() : statement.first(column)),
+      raw: (options?: { columnNames?: boolean }) => statement.raw(options as { columnNames: true }),
+      all: async () => {
+        const result = await statement.all<Record<string, unknown>>();
+        const bytes = result.results.reduce((sum, row) => sum + storedBytes(row), 0);
+        if (bytes > 0) loads.push(bytes);
+        return result;
+      },
+    } as unknown as D1PreparedStatement;
+    real.set(proxy, statement);
+    return proxy;
+  };
+  const recording = {
+    prepare: (sql: string) => wrap(db.prepare(sql)),
+    batch: (statements: D1PreparedStatement[]) => db.batch(statements.map((s) => real.get(s) ?? s)),
+    exec: (sql: string) => db.exec(sql),
+    withSession: () => recording,
+    dump: () => db.dump(),
+  } as unknown as D1Database;
+  return recording;
 }
 
 describe("POST /api/events/replay", () => {
@@ -225,6 +297,39 @@ describe("POST /api/events/replay", () => {
     const response = await bulkReplay({ status: "dead", ...window }, failing.env);
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: { code: "enqueue_failed", replayed: 4 } });
+  });
+
+  it("loads a page of large quarantined bodies within MAX_PAGE_BYTES, each body once", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const day = "2026-04-13";
+    const near = 1_040_000; // under MAX_BODY_BYTES (1 MiB), as ingest would have kept it
+    const bodies: Uint8Array[] = [];
+    // Not JSON: the row's payload is "null", and all its weight is the raw bytes.
+    for (let i = 0; i < 6; i++) {
+      const body = new Uint8Array(near).fill(0x80 + i); // not UTF-8: still quarantined after the replay
+      bodies.push(body);
+      await seedQuarantined("nova", sha256HexNode(body), body, `${day}T10:00:0${i}.000Z`);
+    }
+    // JSON that fails the schema: its text is kept as payload beside the same bytes.
+    for (let i = 0; i < 2; i++) {
+      const body = new TextEncoder().encode(
+        JSON.stringify({ eventId: `evt_big_${day}_${i}`, type: "has space", data: { blob: "z".repeat(900_000) } }),
+      );
+      bodies.push(body);
+      await seedQuarantined("nova", `evt_big_${day}_${i}`, body, `${day}T10:00:1${i}.000Z`, { json: true });
+    }
+    const loads: number[] = [];
+    const { env: recording } = recordingEnv();
+    const response = await bulkReplay(
+      { status: "quarantined", since: `${day}T00:00:00Z`, until: `${day}T23:00:00Z` },
+      { ...recording, DB: loadRecordingD1(env.DB, loads) },
+    );
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({ replayed: 0 });
+    expect(loads.length).toBeGreaterThan(1);
+    expect(Math.max(...loads)).toBeLessThanOrEqual(MAX_PAGE_BYTES);
+    // A replay reads a quarantined event's bytes, never its JSON text beside them.
+    expect(loads.reduce((a, b) => a + b, 0)).toBe(bodies.reduce((sum, body) => sum + body.byteLength, 0));
   });
 
   it.each([

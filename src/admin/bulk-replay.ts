@@ -29,8 +29,9 @@ const bulkReplayBody = (providerNames: readonly string[]) =>
     });
 
 // Rows are loaded a page at a time, so a page of large payloads cannot exhaust the isolate's
-// memory: at most 100 events and about 4 MB of stored payload (one larger event alone).
-const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+// memory: at most 100 events and 4 MiB of what a replay reads of them (the payload, or a
+// quarantined delivery's raw bytes), unless one event is larger and then alone.
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
 
 function pages(candidates: { id: string; bytes: number }[]): string[][] {
   const result: string[][] = [];

@@ -86,14 +86,25 @@ export interface ReplaySelection {
   limit: number;
 }
 
-/** The ids (oldest first) and stored payload sizes of the events a bulk replay picks. */
+/**
+ * What a replay reads of a row: a quarantined event is re-read from its exact bytes, any other
+ * from its stored payload, so each row loads one of the two, never both. `bytes` is their size.
+ */
+const REPLAY_RAW_BODY = "CASE WHEN status = 'quarantined' THEN raw_body END";
+const REPLAY_PAYLOAD = "CASE WHEN status = 'quarantined' THEN NULL ELSE payload END";
+const REPLAY_BYTES = `coalesce(length(CAST(${REPLAY_RAW_BODY} AS BLOB)), 0) + coalesce(length(CAST(${REPLAY_PAYLOAD} AS BLOB)), 0)`;
+
+/**
+ * The ids (oldest first) of the events a bulk replay picks, and the bytes `eventsInStatus`
+ * will load for each: a quarantined body that is not JSON has no payload, only its raw bytes.
+ */
 export async function replayCandidates(
   db: D1Database,
   selection: ReplaySelection,
 ): Promise<{ id: string; bytes: number }[]> {
   const { results } = await db
     .prepare(
-      `SELECT id, length(CAST(payload AS BLOB)) AS bytes
+      `SELECT id, ${REPLAY_BYTES} AS bytes
        FROM events
        WHERE status = ?1 AND (?2 IS NULL OR provider = ?2)
          AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
@@ -112,13 +123,17 @@ export async function replayCandidates(
 }
 
 /**
- * Full rows of the given events that are still in `status` (one may have been replayed
- * since it was picked). The ids travel as one JSON parameter: D1 binds at most 100.
+ * The rows of the given events that are still in `status` (one may have been replayed since it
+ * was picked), with what a replay reads: `raw_body` only for a quarantined event, `payload`
+ * (then null) for any other. The ids travel as one JSON parameter: D1 binds at most 100.
  */
 export async function eventsInStatus(db: D1Database, ids: readonly string[], status: string): Promise<EventRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?1)) AND status = ?2
+      `SELECT id, provider, dedupe_key, type, ${REPLAY_PAYLOAD} AS payload, status, attempts, last_error,
+              received_at, occurred_at, updated_at, body_sha256, conflict_count, last_conflict_sha256,
+              last_conflict_at, ${REPLAY_RAW_BODY} AS raw_body, content_type
+       FROM events WHERE id IN (SELECT value FROM json_each(?1)) AND status = ?2
        ORDER BY received_at, id`,
     )
     .bind(JSON.stringify(ids), status)
