@@ -7,9 +7,9 @@ import type { EventRow } from "../src/events/store";
 import { providers } from "../src/providers/registry";
 import { gatewayEventId } from "../src/queue/enqueue";
 import type { EventMessage } from "../src/queue/message";
-import { consume, effectRows, eventRow, messageFor } from "./support/consumer";
+import { consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
 import { callGateway, recordingEnv } from "./support/gateway";
-import { novaEvent, nuveiWebhook } from "./support/payloads";
+import { novaEvent, nuveiWebhook, nuvouchApprovalEvent } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 import { sha256HexNode } from "./support/sign";
 
@@ -32,6 +32,7 @@ interface AuditAction {
   target: string;
   count: number;
   filters?: Record<string, unknown>;
+  stillQuarantined?: number;
 }
 async function auditList(query = ""): Promise<AuditAction[]> {
   const response = await callGateway(new Request(`https://gateway.test/api/audit${query}`, { headers: auth }));
@@ -330,6 +331,66 @@ describe("POST /api/events/replay", () => {
     expect(Math.max(...loads)).toBeLessThanOrEqual(MAX_PAGE_BYTES);
     // A replay reads a quarantined event's bytes, never its JSON text beside them.
     expect(loads.reduce((a, b) => a + b, 0)).toBe(bodies.reduce((sum, body) => sum + body.byteLength, 0));
+  });
+
+  it("re-reads quarantined events: one that now parses flows on with its effect once, one still invalid stays, counted", async () => {
+    const day = "2026-04-14";
+    const window = { since: `${day}T00:00:00Z`, until: `${day}T23:00:00Z` };
+    // Quarantined by an earlier deploy under an old schema, readable by this code.
+    const externalRequestId = `bulk_fixed_${Date.now()}`;
+    const payload = nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId });
+    const fixedBody = new TextEncoder().encode(JSON.stringify(payload));
+    const fixed = await seedQuarantined("nuvouch", payload.id, fixedBody, `${day}T10:00:00.000Z`, {
+      json: true,
+      type: payload.type,
+      lastError: "data: an old schema",
+    });
+    // Not UTF-8: no code will ever read it.
+    const invalidBody = new Uint8Array([0x7b, 0xff, 0x7d]);
+    const invalid = await seedQuarantined("nova", sha256HexNode(invalidBody), invalidBody, `${day}T10:00:01.000Z`, {
+      lastError: "an older reason",
+    });
+
+    const { env: testEnv, sent } = recordingEnv();
+    const response = await bulkReplay({ status: "quarantined", ...window }, testEnv);
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ replayed: 1, stillQuarantined: 1 });
+    expect(sent).toEqual([expect.objectContaining({ id: fixed, replay: true, payload: JSON.stringify(payload) })]);
+
+    const { registry, runs } = countingRegistry();
+    await consume(sent, { registry });
+    await consume(sent, { registry });
+    expect(runs.filter((r) => r.externalRequestId === externalRequestId)).toHaveLength(1);
+    expect(await eventRow(fixed)).toMatchObject({ status: "processed", last_error: null, raw_body: null });
+    expect(await eventRow(invalid)).toMatchObject({ status: "quarantined", last_error: "body is not valid UTF-8" });
+
+    const [latest] = await auditList("?limit=1");
+    expect(latest).toMatchObject({
+      action: "bulk_replay",
+      count: 1,
+      stillQuarantined: 1,
+      filters: { status: "quarantined", since: `${day}T00:00:00.000Z`, until: `${day}T23:00:00.000Z` },
+    });
+  });
+
+  it("repeated bulk replays of quarantined events move on past those that stayed quarantined", async () => {
+    const day = "2026-04-15";
+    const window = { since: `${day}T00:00:00Z`, until: `${day}T23:00:00Z` };
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const body = new Uint8Array([0x7b, 0xff, 0x30 + i, 0x7d]);
+      ids.push(await seedQuarantined("nova", sha256HexNode(body), body, `${day}T10:00:0${i}.000Z`));
+    }
+    const picked: string[] = [];
+    for (let run = 0; run < 3; run++) {
+      const before = await Promise.all(ids.map(async (id) => (await eventRow(id))?.updated_at));
+      const response = await bulkReplay({ status: "quarantined", ...window, limit: 1 });
+      expect(await response.json()).toEqual({ replayed: 0, stillQuarantined: 1 });
+      const after = await Promise.all(ids.map(async (id) => (await eventRow(id))?.updated_at));
+      picked.push(...ids.filter((_id, i) => after[i] !== before[i]));
+    }
+    // Each run took the one least recently re-read: all three, not the oldest three times.
+    expect(picked).toEqual(ids);
   });
 
   it.each([

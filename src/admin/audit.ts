@@ -13,6 +13,8 @@ export interface AuditEntry {
   target: string;
   count: number;
   filters?: Record<string, unknown>;
+  /** A bulk replay of quarantined events: how many were re-read and stayed quarantined. */
+  stillQuarantined?: number;
 }
 
 /**
@@ -22,13 +24,16 @@ export interface AuditEntry {
 export async function audit(db: D1Database, entry: AuditEntry, nowMs: number): Promise<void> {
   try {
     await db
-      .prepare("INSERT INTO audit_log (at, action, target, count, filters) VALUES (?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO audit_log (at, action, target, count, filters, still_quarantined) VALUES (?, ?, ?, ?, ?, ?)",
+      )
       .bind(
         new Date(nowMs).toISOString(),
         entry.action,
         entry.target,
         entry.count,
         entry.filters === undefined ? null : JSON.stringify(entry.filters),
+        entry.stillQuarantined ?? null,
       )
       .run();
   } catch (error) {
@@ -42,12 +47,13 @@ interface AuditRow {
   target: string;
   count: number;
   filters: string | null;
+  still_quarantined: number | null;
 }
 
 /** Newest first: ids only grow, while two actions may share a millisecond. */
 export async function listAudit(db: D1Database, limit: number) {
   const { results } = await db
-    .prepare("SELECT at, action, target, count, filters FROM audit_log ORDER BY id DESC LIMIT ?")
+    .prepare("SELECT at, action, target, count, filters, still_quarantined FROM audit_log ORDER BY id DESC LIMIT ?")
     .bind(limit)
     .all<AuditRow>();
   return results.map((row) => ({
@@ -56,6 +62,7 @@ export async function listAudit(db: D1Database, limit: number) {
     target: row.target,
     count: row.count,
     ...(row.filters === null ? {} : { filters: JSON.parse(row.filters) as Record<string, unknown> }),
+    ...(row.still_quarantined === null ? {} : { stillQuarantined: row.still_quarantined }),
   }));
 }
 
@@ -63,7 +70,7 @@ const AuditQuery = z.object({
   limit: pageLimit(),
 });
 
-/** `GET /api/audit?limit=` → `{"actions":[{at,action,target,count,filters?}]}`, newest first. */
+/** `GET /api/audit?limit=` → `{"actions":[{at,action,target,count,filters?,stillQuarantined?}]}`, newest first. */
 export function auditApi() {
   const api = new Hono<{ Bindings: Env }>();
   api.get("/", zodValidate("query", AuditQuery), async (c) =>

@@ -65,7 +65,9 @@ function describeSelection(selection: ReplaySelection): string {
 /**
  * `POST /api/events/replay {status, provider?, since?, until?, limit?}` → 202 `{"replayed":n}`:
  * the oldest `limit` matching events replayed a page at a time, the action audited. The
- * consumer's effects ledger keeps their effects at most once, as for a single replay.
+ * consumer's effects ledger keeps their effects at most once, as for a single replay. For
+ * quarantined events the answer adds `stillQuarantined`, those re-read and kept; the least
+ * recently re-read are picked first, so repeated replays move on past them (src/events/query.ts).
  */
 export function bulkReplayApi(options: { now: Clock; providers: ProviderRegistry }) {
   const api = new Hono<{ Bindings: Env }>();
@@ -80,12 +82,18 @@ export function bulkReplayApi(options: { now: Clock; providers: ProviderRegistry
     };
     const db = c.env.DB;
     let replayed = 0;
+    let stillQuarantined = 0;
     let failure: unknown;
     for (const ids of pages(await replayCandidates(db, selection))) {
       try {
-        replayed += (
-          await replayEvents(c.env, options.providers, await eventsInStatus(db, ids, selection.status), options.now())
-        ).replayed;
+        const result = await replayEvents(
+          c.env,
+          options.providers,
+          await eventsInStatus(db, ids, selection.status),
+          options.now(),
+        );
+        replayed += result.replayed;
+        stillQuarantined += result.invalid.length;
       } catch (error) {
         if (error instanceof ReplayEnqueueError) replayed += error.replayed;
         failure = error;
@@ -94,6 +102,7 @@ export function bulkReplayApi(options: { now: Clock; providers: ProviderRegistry
     }
     // Recorded even when nothing matched, or when the queue stopped it part way: the
     // operator did act, and the count says how far it got.
+    const kept = selection.status === "quarantined" ? { stillQuarantined } : {};
     await audit(
       db,
       {
@@ -101,6 +110,7 @@ export function bulkReplayApi(options: { now: Clock; providers: ProviderRegistry
         target: describeSelection(selection),
         count: replayed,
         filters: { ...selection },
+        ...kept,
       },
       options.now(),
     );
@@ -111,8 +121,8 @@ export function bulkReplayApi(options: { now: Clock; providers: ProviderRegistry
       });
     }
     if (failure !== undefined) throw failure;
-    log("info", "bulk replay queued", { replayed, ...selection });
-    return c.json({ replayed }, 202);
+    log("info", "bulk replay queued", { replayed, ...kept, ...selection });
+    return c.json({ replayed, ...kept }, 202);
   });
 
   return api;

@@ -95,8 +95,10 @@ const REPLAY_PAYLOAD = "CASE WHEN status = 'quarantined' THEN NULL ELSE payload 
 const REPLAY_BYTES = `coalesce(length(CAST(${REPLAY_RAW_BODY} AS BLOB)), 0) + coalesce(length(CAST(${REPLAY_PAYLOAD} AS BLOB)), 0)`;
 
 /**
- * The ids (oldest first) of the events a bulk replay picks, and the bytes `eventsInStatus`
- * will load for each: a quarantined body that is not JSON has no payload, only its raw bytes.
+ * The ids of the events a bulk replay picks, oldest first, and the bytes `eventsInStatus` will
+ * load for each: a quarantined body that is not JSON has no payload, only its raw bytes.
+ * Quarantined events come least recently re-read first (a re-read that keeps one quarantined
+ * moves its `updated_at`), so the same still-invalid ones are not picked by every replay.
  */
 export async function replayCandidates(
   db: D1Database,
@@ -108,7 +110,7 @@ export async function replayCandidates(
        FROM events
        WHERE status = ?1 AND (?2 IS NULL OR provider = ?2)
          AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
-       ORDER BY received_at, id
+       ORDER BY CASE WHEN status = 'quarantined' THEN updated_at END, received_at, id
        LIMIT ?5`,
     )
     .bind(
