@@ -16,11 +16,11 @@ import { sha256HexNode } from "./support/sign";
 afterEach(() => vi.restoreAllMocks());
 
 const auth = { authorization: `Bearer ${TEST_SECRETS.ADMIN_API_TOKEN}` };
-const bulkReplay = (body: unknown, testEnv: Env = env) =>
+const bulkReplay = (body: unknown, testEnv: Env = env, headers: Record<string, string> = {}) =>
   callGateway(
     new Request("https://gateway.test/api/events/replay", {
       method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
+      headers: { ...auth, "content-type": "application/json", ...headers },
       body: typeof body === "string" ? body : JSON.stringify(body),
     }),
     { env: testEnv },
@@ -33,6 +33,7 @@ interface AuditAction {
   count: number;
   filters?: Record<string, unknown>;
   stillQuarantined?: number;
+  actor: { ip: string | null; userAgent: string | null; operator?: string } | null;
 }
 async function auditList(query = ""): Promise<AuditAction[]> {
   const response = await callGateway(new Request(`https://gateway.test/api/audit${query}`, { headers: auth }));
@@ -428,17 +429,21 @@ describe("POST /api/events/replay", () => {
 });
 
 describe("GET /api/audit", () => {
-  it("lists single and bulk replays newest first, with counts and the bulk filters", async () => {
+  it("lists single and bulk replays newest first, with counts, the bulk filters and who asked", async () => {
     const single = await seedDead("nova", novaEvent(), "2026-05-01T10:00:00.000Z");
     const { env: testEnv } = recordingEnv();
     const one = await callGateway(
-      new Request(`https://gateway.test/api/events/${single.id}/replay`, { method: "POST", headers: auth }),
+      new Request(`https://gateway.test/api/events/${single.id}/replay`, {
+        method: "POST",
+        headers: { ...auth, "cf-connecting-ip": "2001:db8::7", "user-agent": "curl/8.5.0" },
+      }),
       { env: testEnv },
     );
     expect(one.status).toBe(202);
     const bulk = await bulkReplay(
       { status: "dead", provider: "nuvei", since: "2026-05-01T00:00:00Z", until: "2026-05-02T00:00:00Z" },
       testEnv,
+      { "cf-connecting-ip": "203.0.113.9", "user-agent": "ops-dashboard/1.0", "x-operator": "jane.doe" },
     );
     expect(await bulk.json()).toEqual({ replayed: 0 });
 
@@ -455,9 +460,43 @@ describe("GET /api/audit", () => {
         until: "2026-05-02T00:00:00.000Z",
         limit: 100,
       },
+      actor: { ip: "203.0.113.9", userAgent: "ops-dashboard/1.0", operator: "jane.doe" },
     });
-    expect(previous).toEqual({ at: expect.any(String), action: "replay", target: single.id, count: 1 });
+    expect(previous).toEqual({
+      at: expect.any(String),
+      action: "replay",
+      target: single.id,
+      count: 1,
+      actor: { ip: "2001:db8::7", userAgent: "curl/8.5.0" },
+    });
     expect(await auditList("?limit=1")).toEqual([latest]);
+  });
+
+  it("records the actor bounded: a long User-Agent cut to 200, X-Operator to 64 visible ASCII, none when absent", async () => {
+    const { env: testEnv } = recordingEnv();
+    const range = { status: "dead", since: "2026-05-03T00:00:00Z", until: "2026-05-04T00:00:00Z" };
+    const longAgent = `Mozilla/5.0 ${"x".repeat(400)}`;
+    expect(
+      (await bulkReplay(range, testEnv, { "user-agent": longAgent, "x-operator": `  ops\u007f\t${"o".repeat(100)}` }))
+        .status,
+    ).toBe(202);
+    const [bounded] = await auditList("?limit=1");
+    expect(bounded?.actor).toEqual({
+      ip: null,
+      userAgent: longAgent.slice(0, 200),
+      operator: `ops??${"o".repeat(59)}`,
+    });
+
+    await callGateway(
+      new Request("https://gateway.test/api/events/replay", {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json", "x-operator": "   " },
+        body: JSON.stringify(range),
+      }),
+      { env: testEnv },
+    );
+    const [anonymous] = await auditList("?limit=1");
+    expect(anonymous?.actor).toEqual({ ip: null, userAgent: null });
   });
 
   it("a single replay the queue refused is not audited", async () => {

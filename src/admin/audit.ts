@@ -7,6 +7,40 @@ import { log } from "../log";
 
 export type AuditAction = "replay" | "bulk_replay";
 
+/**
+ * Who acted. The operator API has one bearer token, so what tells callers apart is kept: their
+ * address (CF-Connecting-IP), their User-Agent, and the name they give in `X-Operator`, if any.
+ */
+export interface Actor {
+  ip: string | null;
+  userAgent: string | null;
+  operator?: string;
+}
+
+export const MAX_USER_AGENT_CHARS = 200;
+export const MAX_OPERATOR_CHARS = 64;
+const MAX_IP_CHARS = 64;
+
+/** Visible ASCII and spaces only (anything else becomes "?"), trimmed, at most `max` characters; null when empty. */
+function bounded(value: string | null | undefined, max: number): string | null {
+  const text = (value ?? "")
+    .replace(/[^\x20-\x7e]/g, "?")
+    .trim()
+    .slice(0, max)
+    .trimEnd();
+  return text === "" ? null : text;
+}
+
+/** The actor of a request to the operator API. */
+export function actorOf(headers: Headers): Actor {
+  const operator = bounded(headers.get("x-operator"), MAX_OPERATOR_CHARS);
+  return {
+    ip: bounded(headers.get("cf-connecting-ip"), MAX_IP_CHARS),
+    userAgent: bounded(headers.get("user-agent"), MAX_USER_AGENT_CHARS),
+    ...(operator === null ? {} : { operator }),
+  };
+}
+
 export interface AuditEntry {
   action: AuditAction;
   /** The event id of a single replay; a description of a bulk replay's selection. */
@@ -15,6 +49,7 @@ export interface AuditEntry {
   filters?: Record<string, unknown>;
   /** A bulk replay of quarantined events: how many were re-read and stayed quarantined. */
   stillQuarantined?: number;
+  actor: Actor;
 }
 
 /**
@@ -25,7 +60,8 @@ export async function audit(db: D1Database, entry: AuditEntry, nowMs: number): P
   try {
     await db
       .prepare(
-        "INSERT INTO audit_log (at, action, target, count, filters, still_quarantined) VALUES (?, ?, ?, ?, ?, ?)",
+        `INSERT INTO audit_log (at, action, target, count, filters, still_quarantined, actor)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
       .bind(
         new Date(nowMs).toISOString(),
@@ -34,6 +70,7 @@ export async function audit(db: D1Database, entry: AuditEntry, nowMs: number): P
         entry.count,
         entry.filters === undefined ? null : JSON.stringify(entry.filters),
         entry.stillQuarantined ?? null,
+        JSON.stringify(entry.actor),
       )
       .run();
   } catch (error) {
@@ -48,12 +85,15 @@ interface AuditRow {
   count: number;
   filters: string | null;
   still_quarantined: number | null;
+  actor: string | null;
 }
 
 /** Newest first: ids only grow, while two actions may share a millisecond. */
 export async function listAudit(db: D1Database, limit: number) {
   const { results } = await db
-    .prepare("SELECT at, action, target, count, filters, still_quarantined FROM audit_log ORDER BY id DESC LIMIT ?")
+    .prepare(
+      "SELECT at, action, target, count, filters, still_quarantined, actor FROM audit_log ORDER BY id DESC LIMIT ?",
+    )
     .bind(limit)
     .all<AuditRow>();
   return results.map((row) => ({
@@ -63,6 +103,7 @@ export async function listAudit(db: D1Database, limit: number) {
     count: row.count,
     ...(row.filters === null ? {} : { filters: JSON.parse(row.filters) as Record<string, unknown> }),
     ...(row.still_quarantined === null ? {} : { stillQuarantined: row.still_quarantined }),
+    actor: row.actor === null ? null : (JSON.parse(row.actor) as Actor),
   }));
 }
 
@@ -70,7 +111,7 @@ const AuditQuery = z.object({
   limit: pageLimit(),
 });
 
-/** `GET /api/audit?limit=` → `{"actions":[{at,action,target,count,filters?,stillQuarantined?}]}`, newest first. */
+/** `GET /api/audit?limit=` → `{"actions":[{at,action,target,count,filters?,stillQuarantined?,actor}]}`, newest first. */
 export function auditApi() {
   const api = new Hono<{ Bindings: Env }>();
   api.get("/", zodValidate("query", AuditQuery), async (c) =>

@@ -7,7 +7,7 @@ import { zodValidate } from "../http/validate";
 import { log } from "../log";
 import type { ProviderRegistry } from "../providers/registry";
 import { BULK_REPLAY_STATUSES } from "../statuses";
-import { audit } from "./audit";
+import { actorOf, audit } from "./audit";
 import { MAX_SEND_BATCH_MESSAGES, ReplayEnqueueError, replayEvents } from "./replay";
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
@@ -111,6 +111,7 @@ export function bulkReplayApi(options: { now: Clock; providers: ProviderRegistry
         count: replayed,
         filters: { ...selection },
         ...kept,
+        actor: actorOf(c.req.raw.headers),
       },
       options.now(),
     );

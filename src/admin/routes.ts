@@ -10,7 +10,7 @@ import { log } from "../log";
 import type { ProviderRegistry } from "../providers/registry";
 import type { ApiClientOptions } from "../providers/types";
 import { EVENT_STATUSES } from "../statuses";
-import { audit } from "./audit";
+import { actorOf, audit } from "./audit";
 import { requireAdminToken } from "./auth";
 import { effectDetails } from "./effect-detail";
 import { operationsApi } from "./operations";
@@ -90,7 +90,11 @@ export function adminApi(options: { now: Clock; providers: ProviderRegistry; api
       log("error", "replay enqueue failed", { id: row.id, error: String(error) });
       return jsonError(c, "enqueue_failed");
     }
-    await audit(c.env.DB, { action: "replay", target: row.id, count: result.replayed }, options.now());
+    await audit(
+      c.env.DB,
+      { action: "replay", target: row.id, count: result.replayed, actor: actorOf(c.req.raw.headers) },
+      options.now(),
+    );
     const [invalid] = result.invalid;
     // A quarantined delivery the code deployed now still cannot read: re-read, its reasons updated,
     // and kept; nothing is queued.
