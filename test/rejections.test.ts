@@ -194,8 +194,10 @@ describe("a flood of refused deliveries", () => {
 
   it("replaces one log line per refusal with one summary line per flush; accepted deliveries keep theirs", async () => {
     const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    vi.spyOn(console, "warn").mockImplementation((line: string) => void lines.push(line));
+    // Every console level, so a leak at a level the gateway does not use today is still seen.
+    for (const level of ["log", "info", "debug", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((line: string) => void lines.push(line));
+    }
     const timer = manualTimer();
     const refusals = new RefusalAggregator({ sleep: timer.sleep });
     const at = Date.UTC(2026, 6, 2, 8, 0, 0);
@@ -255,6 +257,12 @@ describe("what is counted", () => {
     // An unknown path is counted under `unknown`, its name cut short and made printable.
     const odd = `%0A%E2%9C%93${"x".repeat(40)}`;
     expect((await send(webhookRequest(odd, signed, {}))).status).toBe(404);
+    // A signed delivery from outside Nova's allowlist: 403 before its signature is checked.
+    const outside = await callGateway(
+      webhookRequest("nova", signed, { ...signedHeaders("nova", signed, nowS), "cf-connecting-ip": "198.51.100.7" }),
+      { nowMs: at, env: { ...env, NOVA_ALLOWED_IPS: "203.0.113.0/24" } as Env },
+    );
+    expect(outside.status).toBe(403);
 
     const listed = await rejections("15m", at);
     expect(listed).toEqual(
@@ -274,9 +282,17 @@ describe("what is counted", () => {
           lastAt: new Date(at).toISOString(),
           lastReason: `no provider "??${"x".repeat(30)}"`,
         },
+        {
+          provider: "nova",
+          code: "source_not_allowed",
+          status: 403,
+          count: 1,
+          lastAt: new Date(at).toISOString(),
+          lastReason: expect.stringMatching(/^source 198\.51\.100\.7 not in the allowlist$/),
+        },
       ]),
     );
-    expect(listed.reduce((sum, r) => sum + r.count, 0)).toBe(3);
+    expect(listed.reduce((sum, r) => sum + r.count, 0)).toBe(4);
   });
 
   it("isolates add to one row: counts sum, the latest refusal's reason and time win", async () => {
