@@ -134,22 +134,14 @@ describe("GET /api/events", () => {
 });
 
 describe("GET /api/events/:id and replay", () => {
-  it("returns the event with its payload exactly as stored", async () => {
-    const response = await api(`/events/${ids[0]}`);
-    expect(response.status).toBe(200);
-    const event = (await response.json()) as { payload: unknown; id: string; effects: unknown[] };
-    const stored = await env.DB.prepare("SELECT payload FROM events WHERE id = ?")
-      .bind(ids[0])
-      .first<string>("payload");
-    expect(event).toMatchObject({ id: ids[0], effects: [] });
-    expect(event.payload).toEqual(JSON.parse(stored as string));
-  });
-
   it("splices the payload in as stored text: digits JSON.parse would round or reformat survive", async () => {
     const body = '{"eventId":"evt_digits","type":"x","data":{"amount":10.10,"id":12345678901234567890123}}';
     const message = await messageFor("nova", body);
     await consume([message]);
-    const text = await (await api(`/events/${message.id}`)).text();
+    const response = await api(`/events/${message.id}`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({ id: message.id, effects: [] });
     // Compared as text: JSON.parse on both sides would hide a rounding.
     expect(text).toContain(`"payload":${body}`);
   });
