@@ -17,11 +17,14 @@ export default defineConfig(async () => {
           // Ingest sends to a real local queue that nothing consumes, so tests drive the
           // consumer themselves and never race a background one.
           queueProducers: { EVENTS_QUEUE: { queueName: "webhook-events-unconsumed" } },
-          // Real Secrets Store bindings (Miniflare's), which test/secrets.test.ts puts in place of the
-          // Worker-secret strings to read each secret from the store instead.
+          // Real Secrets Store bindings (Miniflare's), which test/secrets.test.ts and
+          // test/secret-rotation.test.ts put in place of the Worker-secret strings to read each
+          // secret from the store instead.
           secretsStoreSecrets: {
             STORE_SECRET_A: { store_id: "test-store", secret_name: "secret_a" },
             STORE_SECRET_B: { store_id: "test-store", secret_name: "secret_b" },
+            STORE_SECRET_C: { store_id: "test-store", secret_name: "secret_c" },
+            STORE_SECRET_D: { store_id: "test-store", secret_name: "secret_d" },
           },
           bindings: {
             TEST_MIGRATIONS: migrations,

@@ -16,13 +16,11 @@ const optionalText = z
   .optional()
   .transform((value) => (value?.trim() ? value.trim() : undefined));
 
-// A secret may be a Secrets Store binding rather than a string: read it with `readSecret`
-// (src/secrets.ts); here it is only the Worker-secret string, when it is one.
-const secretText = z
-  .unknown()
-  .transform((value) => (typeof value === "string" && value.trim() ? value.trim() : undefined));
-
-/** Env vars as the worker uses them: typed, defaulted, and refused loudly when malformed. */
+/**
+ * Env vars as the worker uses them: typed, defaulted, and refused loudly when malformed. No
+ * secret is here: any may be a Secrets Store binding, so every one is read with `readSecret`
+ * (src/secrets.ts).
+ */
 const ConfigSchema = z.object({
   SIGNATURE_TOLERANCE_SECONDS: optionalInt(300, 0),
   MAX_BODY_BYTES: optionalInt(1024 * 1024, 1),
@@ -50,11 +48,8 @@ const ConfigSchema = z.object({
   RECONCILE_AFTER_SECONDS: optionalInt(900, 0),
   NUVOUCH_API_BASE_URL: optionalText.pipe(z.url().optional()).transform((url) => url ?? "https://api.nuvouch.com"),
   FORWARD_URL: optionalText.pipe(z.url().optional()),
-  FORWARD_SIGNING_SECRET: secretText,
   // Alerts are signed like forwards, with FORWARD_SIGNING_SECRET (src/alerts/outbox.ts).
   ALERT_URL: optionalText.pipe(z.url().optional()),
-  ADMIN_API_TOKEN: secretText,
-  NUVOUCH_INTEGRATOR_API_KEY: secretText,
 });
 
 export type Config = z.output<typeof ConfigSchema>;

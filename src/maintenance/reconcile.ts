@@ -4,6 +4,7 @@ import { createNuvouchClient, NuvouchApiError, type NuvouchClientOptions } from 
 import { approvalsToReconcile, markReconciled } from "../providers/nuvouch/integrator-store";
 import { callbackForDecision, isDecision } from "../providers/nuvouch/reconcile";
 import { enqueueEvent, gatewayEventId } from "../queue/enqueue";
+import { readSecret } from "../secrets";
 import { activeHold, holdJob } from "./holds";
 
 /** Lookups per run: well inside a Worker's subrequest limit and a cron's wall time. */
@@ -56,7 +57,7 @@ export async function reconcileApprovals(
     failed: 0,
     stoppedBy: null,
   };
-  const apiKey = config.NUVOUCH_INTEGRATOR_API_KEY;
+  const apiKey = await readSecret(env, "NUVOUCH_INTEGRATOR_API_KEY", options.nowMs);
   if (!apiKey) {
     summary.stoppedBy = "not_configured";
     log("info", "nuvouch reconciliation", { ...summary });

@@ -4,6 +4,7 @@ import { getConfig } from "../../config";
 import { jsonError } from "../../http/errors";
 import { zodValidate } from "../../http/validate";
 import { log } from "../../log";
+import { readSecret } from "../../secrets";
 import type { ProviderRouteContext } from "../types";
 import { createNuvouchClient, isDuplicateExternalId, NuvouchApiError } from "./api-client";
 import {
@@ -107,12 +108,13 @@ const ConnectionQuery = z.object({ subjectId: z.string().min(1), contextKey: z.s
 export function nuvouchApi(options: ProviderRouteContext) {
   const api = new Hono<AppEnv>();
 
-  const client = (c: Context<AppEnv>) => {
-    const config = getConfig(c.env);
-    if (!config.NUVOUCH_INTEGRATOR_API_KEY) return null;
+  // The API key may be a Worker secret or a Secrets Store binding (src/secrets.ts).
+  const client = async (c: Context<AppEnv>) => {
+    const apiKey = await readSecret(c.env, "NUVOUCH_INTEGRATOR_API_KEY", options.now());
+    if (!apiKey) return null;
     return createNuvouchClient({
-      baseUrl: config.NUVOUCH_API_BASE_URL,
-      apiKey: config.NUVOUCH_INTEGRATOR_API_KEY,
+      baseUrl: getConfig(c.env).NUVOUCH_API_BASE_URL,
+      apiKey,
       ...options.apiClient,
     });
   };
@@ -132,7 +134,7 @@ export function nuvouchApi(options: ProviderRouteContext) {
 
     const live = await liveSession();
     if (live) return c.json(toConnection(live), 200);
-    const nuvouch = client(c);
+    const nuvouch = await client(c);
     if (!nuvouch) return notConfigured(c);
 
     const claimId = crypto.randomUUID();
@@ -212,7 +214,7 @@ export function nuvouchApi(options: ProviderRouteContext) {
     if (!connections.some((row) => row.status === "accepted")) {
       return jsonError(c, "connection_not_accepted", "wait for nuvouch.connection.accepted for this subject first");
     }
-    const nuvouch = client(c);
+    const nuvouch = await client(c);
     if (!nuvouch) return notConfigured(c);
 
     // The intent goes to D1 before the call and the result after it: a crash in between
