@@ -2,10 +2,10 @@
 // throwaway local state, the dev-only secrets of .dev.vars.example, and local D1
 // migrations applied: what `npm run dev` does, isolated for a test.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { readDevVars } from "../../scripts/lib/dev-vars.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -39,11 +39,44 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * wrangler.toml with the main queue's `max_retries` replaced (so a test can dead-letter an
+ * event in one attempt instead of 2.4 h of backoff), its paths made absolute so that it works
+ * from `dir`; written there, and its path returned.
+ */
+function configWithMaxRetries(dir: string, maxRetries: number): string {
+  const original = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  // The first consumer block is the main queue's (the DLQ's follows it).
+  const retries = original.replace(/^max_retries = \d+$/m, `max_retries = ${maxRetries}`);
+  if (retries === original) throw new Error("wrangler.toml: no max_retries to replace");
+  const absolute = retries
+    .replace(/^main = "(.+)"$/gm, (_, path: string) => `main = ${JSON.stringify(join(ROOT, path))}`)
+    .replace(/^migrations_dir = "(.+)"$/gm, (_, path: string) => `migrations_dir = ${JSON.stringify(join(ROOT, path))}`)
+    .replace(/^watch_dir = "(.+)"$/gm, (_, path: string) => `watch_dir = ${JSON.stringify(join(ROOT, path))}`)
+    .replace(
+      /^command = "node (.+)"$/gm,
+      (_, path: string) => `command = ${JSON.stringify(`node ${join(ROOT, path)}`)}`,
+    );
+  const file = join(dir, "wrangler.toml");
+  writeFileSync(file, absolute);
+  return file;
+}
+
 export async function startDevGateway(
-  options: { vars?: Record<string, string>; configs?: string[] } = {},
+  options: {
+    vars?: Record<string, string>;
+    configs?: string[];
+    /** The main queue's max_retries for this gateway (wrangler.toml's otherwise): 0 dead-letters on the first failure. */
+    queueMaxRetries?: number;
+  } = {},
 ): Promise<DevGateway> {
   const port = await freePort();
   const persist = mkdtempSync(join(tmpdir(), "gateway-e2e-"));
+  // Beside the state, not in the state folder wrangler owns.
+  const config =
+    options.queueMaxRetries === undefined
+      ? undefined
+      : configWithMaxRetries(mkdtempSync(join(tmpdir(), "gateway-e2e-config-")), options.queueMaxRetries);
   // node_modules/.bin first: its node is the Node 22 wrangler needs, whoever started us.
   const env = {
     ...process.env,
@@ -65,7 +98,7 @@ export async function startDevGateway(
     WRANGLER,
     [
       "dev",
-      ...(configs.length ? ["-c", "wrangler.toml", ...configs] : []),
+      ...(configs.length || config ? ["-c", config ?? "wrangler.toml", ...configs] : []),
       "--ip",
       "127.0.0.1",
       "--port",
@@ -73,7 +106,8 @@ export async function startDevGateway(
       "--persist-to",
       persist,
       "--env-file",
-      ".dev.vars.example",
+      // Absolute: wrangler reads it beside the config, which may be a derived one elsewhere.
+      join(ROOT, ".dev.vars.example"),
       "--show-interactive-dev-session=false",
       ...vars,
     ],
@@ -96,6 +130,7 @@ export async function startDevGateway(
       clearTimeout(timer);
     }
     rmSync(persist, { recursive: true, force: true });
+    if (config) rmSync(dirname(config), { recursive: true, force: true });
   };
 
   const url = `http://127.0.0.1:${port}`;
