@@ -1,9 +1,9 @@
-import { Webhook } from "standardwebhooks";
 import { systemClock } from "../clock";
 import { getConfig } from "../config";
+import { standardWebhookHeaders } from "../crypto/standard-webhooks";
 import { eventInStatusSql, eventLastErrorSql } from "../events/store";
 import { log } from "../log";
-import { readSecret } from "../secrets";
+import { readSecretList } from "../secrets";
 
 /** An event that became `dead` or `quarantined`: what the operator is told. */
 export interface AlertNotice {
@@ -77,8 +77,8 @@ export type FlushResult =
  */
 export async function flushAlerts(env: Env, nowMs: number): Promise<FlushResult> {
   const config = getConfig(env);
-  const signingSecret = config.ALERT_URL ? await readSecret(env, "FORWARD_SIGNING_SECRET", nowMs) : undefined;
-  if (!config.ALERT_URL || !signingSecret) return { skipped: "not_configured" };
+  const signingSecrets = config.ALERT_URL ? await readSecretList(env, "FORWARD_SIGNING_SECRET", nowMs) : [];
+  if (!config.ALERT_URL || signingSecrets.length === 0) return { skipped: "not_configured" };
   const db = env.DB;
   try {
     // A one-row read on the common path (nothing pending), before any write.
@@ -122,9 +122,7 @@ export async function flushAlerts(env: Env, nowMs: number): Promise<FlushResult>
       method: "POST",
       headers: {
         "content-type": "application/json",
-        "webhook-id": messageId,
-        "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
-        "webhook-signature": new Webhook(signingSecret).sign(messageId, sentAt, body),
+        ...standardWebhookHeaders(signingSecrets, messageId, sentAt, body),
       },
       body,
       signal: AbortSignal.timeout(ALERT_TIMEOUT_MS),

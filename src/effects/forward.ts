@@ -1,9 +1,9 @@
-import { Webhook } from "standardwebhooks";
 import { systemClock } from "../clock";
 import { getConfig } from "../config";
+import { standardWebhookHeaders } from "../crypto/standard-webhooks";
 import { retryAfterMs } from "../http/retry-after";
 import type { Provider } from "../providers/types";
-import { readSecret } from "../secrets";
+import { readSecretList } from "../secrets";
 import { type EffectContext, type EffectRegistry, RetryLaterError } from "./registry";
 
 export const FORWARD_EFFECT = "forward";
@@ -42,15 +42,15 @@ export async function readSnippet(body: ReadableStream<Uint8Array> | null, maxBy
 
 /**
  * POSTs the normalized event (docs/contract.md §6) to FORWARD_URL, signed per Standard Webhooks
- * with FORWARD_SIGNING_SECRET. The event id is the `webhook-id` on every attempt, so the receiver
+ * with FORWARD_SIGNING_SECRET (with each of its keys during a rotation). The event id is the `webhook-id` on every attempt, so the receiver
  * can dedupe our retries. What the target answered is noted for the attempt history, whether it
  * succeeded or not.
  */
 async function forwardEvent(context: EffectContext<unknown>): Promise<void> {
   const { event, env } = context;
   const url = getConfig(env).FORWARD_URL;
-  const signingSecret = url ? await readSecret(env, "FORWARD_SIGNING_SECRET", context.now()) : undefined;
-  if (!url || !signingSecret)
+  const signingSecrets = url ? await readSecretList(env, "FORWARD_SIGNING_SECRET", context.now()) : [];
+  if (!url || signingSecrets.length === 0)
     throw new Error("forwarding is scheduled but FORWARD_URL or FORWARD_SIGNING_SECRET is not set");
   context.note({ target: displayTarget(url) });
   const body = JSON.stringify({
@@ -67,9 +67,7 @@ async function forwardEvent(context: EffectContext<unknown>): Promise<void> {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "webhook-id": event.id,
-      "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
-      "webhook-signature": new Webhook(signingSecret).sign(event.id, sentAt, body),
+      ...standardWebhookHeaders(signingSecrets, event.id, sentAt, body),
     },
     body,
     signal: context.signal,
