@@ -1,6 +1,6 @@
 // The secrets the gateway sends with or checks itself (docs/contract.md §1, §6), from a Secrets
 // Store binding as well as a Worker secret, and as rotation lists: the Nuvouch API key, the
-// forwarding secret (which signs alerts too).
+// forwarding secret (which signs alerts too) and the admin token.
 import { adminSecretsStore } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
@@ -116,5 +116,20 @@ describe("FORWARD_SIGNING_SECRET with several keys while rotating", () => {
     expect(verifiesWith(request, NEW_KEY)).toBe(true);
     expect(verifiesWith(request, OLD_KEY)).toBe(true);
     expect(verifiesWith(request, OTHER_KEY)).toBe(false);
+  });
+});
+
+describe("ADMIN_API_TOKEN while rotating", () => {
+  const events = (token: string, configured: string) =>
+    callGateway(new Request("https://gateway.test/api/events", { headers: { authorization: `Bearer ${token}` } }), {
+      env: { ...env, ADMIN_API_TOKEN: configured } as Env,
+    });
+
+  it("accepts each token of a comma-separated list, and no other", async () => {
+    const configured = `new_admin_token, ${TEST_SECRETS.ADMIN_API_TOKEN}`;
+    expect((await events("new_admin_token", configured)).status).toBe(200);
+    expect((await events(TEST_SECRETS.ADMIN_API_TOKEN, configured)).status).toBe(200);
+    expect((await events("other_token", configured)).status).toBe(401);
+    expect((await events(configured, configured)).status).toBe(401);
   });
 });
