@@ -11,7 +11,8 @@ const USAGE = `usage: npm run deploy -- --env ${ENVIRONMENTS.join("|")} [--dry-r
   --env           the environment of wrangler.toml: production (the top level) or staging
   --dry-run       print every step and command, run nothing, touch no network
   --secrets-file  JSON file of the environment's secrets (default .secrets.<env>.json, git-ignored);
-                  ADMIN_API_TOKEN and FORWARD_SIGNING_SECRET are generated into it when absent`;
+                  ADMIN_API_TOKEN and FORWARD_SIGNING_SECRET are generated into it when absent
+                  (never a name wrangler.toml binds from Secrets Store, which it may not hold)`;
 
 function main(argv: string[]): number {
   let values: { env?: string; "dry-run"?: boolean; "secrets-file"?: string; help?: boolean };

@@ -1,9 +1,10 @@
-// `npm run test:deploy`: the deploy script against a stub `wrangler` on PATH
-// (./fake-wrangler.ts) that plays an account: empty, already set up, partly set up.
+// The deploy script against a stub `wrangler` on PATH (./fake-wrangler.ts) that plays an
+// account: empty, already set up, partly set up. Run with the other script tests
+// (`npm run test:scripts`), or alone: `node --test scripts/deploy/*.test.ts` with Node 22.
 // Offline: nothing here reaches Cloudflare.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
@@ -58,8 +59,11 @@ function emptyAccount(): FakeAccount {
 }
 
 let runs = 0;
-/** One `npm run deploy -- …` against `account` (the state carries over between calls with the same dir). */
-function deploy(args: string[], account: FakeAccount | string) {
+/**
+ * One `npm run deploy -- …` against `account` (the state carries over between calls with the same
+ * dir), from `cwd`, whose wrangler.toml the script reads.
+ */
+function deploy(args: string[], account: FakeAccount | string, cwd = ROOT) {
   const dir = typeof account === "string" ? account : join(work, `account-${++runs}`);
   if (typeof account !== "string") {
     mkdirSync(dir);
@@ -67,7 +71,7 @@ function deploy(args: string[], account: FakeAccount | string) {
   }
   writeFileSync(join(dir, "calls.log"), "");
   const result = spawnSync(process.execPath, [join(import.meta.dirname, "cli.ts"), ...args], {
-    cwd: ROOT,
+    cwd,
     encoding: "utf8",
     env: {
       ...process.env,
@@ -343,6 +347,72 @@ describe("refusals", () => {
     assert.equal(isIgnoredOrOutsideGit(join(work, "outside.json")), true);
     // The project's own default names are ignored.
     assert.equal(isIgnoredOrOutsideGit(join(ROOT, ".secrets.production.json")), true);
+  });
+});
+
+describe("secrets bound from Secrets Store", () => {
+  // A copy of the project's wrangler.toml whose staging binds two secrets from a store.
+  const storeDir = join(work, "store-config");
+  mkdirSync(storeDir);
+  symlinkSync(join(ROOT, "migrations"), join(storeDir, "migrations"));
+  const STORE_BOUND = ["ADMIN_API_TOKEN", "NUVOUCH_CALLBACK_SECRET"];
+  writeFileSync(
+    join(storeDir, "wrangler.toml"),
+    `${readFileSync(join(ROOT, "wrangler.toml"), "utf8")}\n${STORE_BOUND.map(
+      (name) =>
+        `[[env.staging.secrets_store_secrets]]\nbinding = "${name}"\nstore_id = "store1"\nsecret_name = "${name.toLowerCase()}-staging"\n`,
+    ).join("\n")}`,
+  );
+  const storeDeploy = (args: string[], account: FakeAccount | string) => deploy(args, account, storeDir);
+
+  it("readTarget names the environment's store bindings, and only that environment's", () => {
+    assert.deepEqual(readTarget("staging", join(storeDir, "wrangler.toml")).storeSecrets, STORE_BOUND);
+    assert.deepEqual(readTarget("production", join(storeDir, "wrangler.toml")).storeSecrets, []);
+    assert.deepEqual(staging.storeSecrets, []);
+  });
+
+  it("a store-bound secret is neither generated into the file nor reported as not set yet", () => {
+    const secretsFile = secretsPath("store-first.json");
+    const run = storeDeploy(["--env", "staging", "--secrets-file", secretsFile], emptyAccount());
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(secretsFile, "utf8"))), ["FORWARD_SIGNING_SECRET"]);
+    assert.deepEqual(run.state.deploys.at(-1)?.secrets, ["FORWARD_SIGNING_SECRET"]);
+    assert.match(run.stdout, /generated FORWARD_SIGNING_SECRET: written to/);
+    assert.match(
+      run.stdout,
+      /from Secrets Store \(\[\[secrets_store_secrets\]\]\): ADMIN_API_TOKEN, NUVOUCH_CALLBACK_SECRET/,
+    );
+    const unset = run.stdout.split("\n").find((line) => line.includes("not set yet:")) ?? "";
+    assert.match(unset, /NOVA_WEBHOOK_SECRET, NUVEI_WEBHOOK_SECRET, NUVOUCH_INTEGRATOR_API_KEY;/);
+
+    const dry = storeDeploy(
+      ["--env", "staging", "--dry-run", "--secrets-file", secretsPath("store-dry.json")],
+      emptyAccount(),
+    );
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /then generate FORWARD_SIGNING_SECRET into/);
+  });
+
+  it("a secrets file holding a store-bound name stops before any wrangler call, in one line", () => {
+    const secretsFile = secretsPath("store-clash.json");
+    writeFileSync(secretsFile, JSON.stringify({ ADMIN_API_TOKEN: "tok", NOVA_WEBHOOK_SECRET: "nova" }));
+    for (const extra of [[], ["--dry-run"]]) {
+      const run = storeDeploy(["--env", "staging", ...extra, "--secrets-file", secretsFile], emptyAccount());
+      assert.equal(run.status, 1);
+      assert.equal(
+        run.stderr,
+        `deploy stopped: ${secretsFile} holds ADMIN_API_TOKEN, which wrangler.toml binds from Secrets Store: remove it from the file\n`,
+      );
+      assert.deepEqual(run.calls, []);
+    }
+  });
+
+  it("says so when a store-bound name is still a Worker secret on the worker", () => {
+    const account = emptyAccount();
+    account.workers["edge-webhook-gateway-staging"] = { versions: 1, secrets: { ADMIN_API_TOKEN: "old" }, kv: {} };
+    const run = storeDeploy(["--env", "staging", "--secrets-file", secretsPath("store-left.json")], account);
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    assert.match(run.stdout, /ADMIN_API_TOKEN is also a Worker secret, .*: wrangler secret delete ADMIN_API_TOKEN/);
   });
 });
 

@@ -2,7 +2,8 @@
 // later one (docs/contract.md §10, README "Environments and deploy").
 //
 //  1. secrets   what the worker already has; generate ADMIN_API_TOKEN and the whsec_
-//               forwarding secret into the git-ignored file when neither has them
+//               forwarding secret into the git-ignored file when neither has them, unless
+//               wrangler.toml binds that name from Secrets Store (which the file may not hold)
 //  2. KV        before a first deploy only: clear an empty namespace a failed first deploy left,
 //               which wrangler would otherwise try, and fail, to create again
 //  3. queues    create the queues and the dead-letter queue that are missing (provisioning
@@ -59,15 +60,23 @@ const cmd = {
 export function deploy({ target, secretsFile, wrangler, log }: DeployOptions): void {
   const step = (n: number, title: string) => log(`\n[${n}/${STEP_COUNT}] ${title}`);
   log(`Deploying ${target.environment}: worker ${target.worker}`);
-  const fileSecrets = readLocalSecrets(secretsFile);
+  const fileSecrets = readLocalSecrets(secretsFile, target);
 
   step(1, `secrets (${secretsFile})`);
+  if (target.storeSecrets.length > 0) {
+    log(`  from Secrets Store ([[secrets_store_secrets]]): ${target.storeSecrets.join(", ")}; not generated here`);
+  }
   const onWorker = secretsOnWorker(target, wrangler);
   const workerExists = onWorker !== null;
   if (!workerExists) log(`  worker ${target.worker} is not deployed yet: this is its first deploy`);
+  for (const name of target.storeSecrets.filter((bound) => onWorker?.has(bound))) {
+    log(
+      `  ${name} is also a Worker secret, which clashes with its store binding: wrangler secret delete ${name} ${target.envFlag}`,
+    );
+  }
   const generated: string[] = [];
   for (const [name, generate] of Object.entries(GENERATED)) {
-    if (fileSecrets[name] !== undefined) continue;
+    if (fileSecrets[name] !== undefined || target.storeSecrets.includes(name)) continue;
     if (onWorker?.has(name)) {
       log(`  ${name}: already set on the worker, kept (it is not in ${secretsFile})`);
       continue;
@@ -79,7 +88,9 @@ export function deploy({ target, secretsFile, wrangler, log }: DeployOptions): v
     writeSecretsFile(secretsFile, fileSecrets);
     log(`  generated ${generated.join(" and ")}: written to ${secretsFile} (git-ignored; it is the only copy)`);
   }
-  const unset = FROM_PROVIDERS.filter((name) => fileSecrets[name] === undefined && !onWorker?.has(name));
+  const unset = FROM_PROVIDERS.filter(
+    (name) => fileSecrets[name] === undefined && !onWorker?.has(name) && !target.storeSecrets.includes(name),
+  );
   if (unset.length > 0) {
     log(`  not set yet: ${unset.join(", ")}; copy them from the providers' dashboards into ${secretsFile}`);
     log("  and deploy again (until then a provider without its secret is refused with 401)");
@@ -111,17 +122,20 @@ export function deploy({ target, secretsFile, wrangler, log }: DeployOptions): v
 
 /** What `deploy` would run, printed without running anything or touching the network. */
 export function describeDeploy({ target, secretsFile, log }: Omit<DeployOptions, "wrangler">): void {
-  const fileSecrets = readLocalSecrets(secretsFile);
+  const fileSecrets = readLocalSecrets(secretsFile, target);
   const $ = (args: string[], note = "") => log(`  $ ${commandLine(args)}${note ? `   # ${note}` : ""}`);
   log(`Dry run for ${target.environment}: worker ${target.worker}. Nothing below is run.`);
   log(`\n[1/${STEP_COUNT}] secrets (${secretsFile})`);
   $(cmd.secretList(target), "which secrets the worker has; fails if it was never deployed");
-  const toGenerate = Object.keys(GENERATED).filter((name) => fileSecrets[name] === undefined);
+  const toGenerate = Object.keys(GENERATED).filter(
+    (name) => fileSecrets[name] === undefined && !target.storeSecrets.includes(name),
+  );
   log(
     toGenerate.length > 0
       ? `  then generate ${toGenerate.join(" and ")} into ${secretsFile}, unless the worker already has them`
-      : `  ${secretsFile} already holds ${Object.keys(GENERATED).join(" and ")}`,
+      : "  nothing to generate",
   );
+  if (target.storeSecrets.length > 0) log(`  from Secrets Store: ${target.storeSecrets.join(", ")}`);
   log(`\n[2/${STEP_COUNT}] KV namespaces, before a first deploy only`);
   $(
     cmd.kvList(),
@@ -155,11 +169,19 @@ function secretsOnWorker(target: Target, wrangler: Wrangler): Set<string> | null
   return new Set(parseJson<{ name: string }[]>(args, expectSuccess(args, listed)).map((secret) => secret.name));
 }
 
-function readLocalSecrets(secretsFile: string): Record<string, string> {
+function readLocalSecrets(secretsFile: string, target: Target): Record<string, string> {
   if (!isIgnoredOrOutsideGit(secretsFile)) {
     throw new StepFailed(`${secretsFile} is not git-ignored: add it to .gitignore before it holds a secret`);
   }
-  return readSecretsFile(secretsFile);
+  const secrets = readSecretsFile(secretsFile);
+  // Uploaded as a Worker secret, it would clash with the store binding of the same name.
+  const bound = Object.keys(secrets).filter((name) => target.storeSecrets.includes(name));
+  if (bound.length > 0) {
+    throw new StepFailed(
+      `${secretsFile} holds ${bound.join(", ")}, which wrangler.toml binds from Secrets Store: remove it from the file`,
+    );
+  }
+  return secrets;
 }
 
 function listQueues(target: Target, wrangler: Wrangler): Set<string> {

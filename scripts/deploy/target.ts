@@ -17,6 +17,11 @@ export interface Target {
   database: { binding: string; name: string; migrations: string[] };
   /** KV bindings without an id: `wrangler deploy` provisions them as `<worker>-<binding>`. */
   kvNamespaces: { binding: string; title: string }[];
+  /**
+   * The names bound from Cloudflare Secrets Store (`[[secrets_store_secrets]]`): the worker reads
+   * these from the store, so the deploy neither generates nor uploads a Worker secret of that name.
+   */
+  storeSecrets: string[];
 }
 
 export function isEnvironment(value: string | undefined): value is Environment {
@@ -61,5 +66,6 @@ export function readTarget(environment: Environment, configPath = "wrangler.toml
     kvNamespaces: (config.kv_namespaces as { binding: string; id?: string }[])
       .filter((namespace) => !namespace.id)
       .map((namespace) => ({ binding: namespace.binding, title: provisionedTitle(worker, namespace.binding) })),
+    storeSecrets: (config.secrets_store_secrets as { binding: string }[]).map((secret) => secret.binding),
   };
 }
