@@ -1,7 +1,7 @@
 /**
  * Free bytes kept in front of a body read here. A verifier may write a signed prefix into them
- * (`<t>.`, at most 13 bytes: contract §2 caps t at 12 digits) and MAC prefix and body as one view,
- * instead of copying the body behind the prefix.
+ * (`<t>.`, at most 13 bytes: src/crypto/timestamped-signature.ts accepts a t of at most 12
+ * digits) and MAC prefix and body as one view, instead of copying the body behind the prefix.
  */
 export const BODY_HEADROOM = 16;
 
