@@ -76,12 +76,12 @@ describe("t=…,v1=… header parsing", () => {
 
   it("reads t and every v1, ignoring other schemes", () => {
     const parsed = parseTimestampedSignature(`t=1714214130,v0=${"b".repeat(64)},v1=${v1}, v1=${"c".repeat(64)},v2=zz`);
-    expect(parsed).toMatchObject({ timestamp: "1714214130" });
-    expect("signatures" in parsed && parsed.signatures.map((mac) => toHex(mac))).toEqual([v1, "c".repeat(64)]);
+    expect(parsed).toMatchObject({ ok: true, value: { timestamp: "1714214130" } });
+    expect(parsed.ok && parsed.value.signatures.map((mac) => toHex(mac))).toEqual([v1, "c".repeat(64)]);
   });
 
   it("trims spaces around keys and values", () => {
-    expect(parseTimestampedSignature(` t = 12 , v1 = ${v1} `)).toMatchObject({ timestamp: "12" });
+    expect(parseTimestampedSignature(` t = 12 , v1 = ${v1} `)).toMatchObject({ ok: true, value: { timestamp: "12" } });
   });
 
   // The reason is what an operator reads in GET /api/rejections, so each is pinned.
@@ -110,16 +110,20 @@ describe("t=…,v1=… header parsing", () => {
     ],
     ["two headers joined by fetch", `t=1,v1=${v1}, t=2,v1=${v1}`, "repeated t"],
   ])("refuses %s", (_name, header, reason) => {
-    expect(parseTimestampedSignature(header)).toEqual({ error: reason });
+    expect(parseTimestampedSignature(header)).toEqual({ ok: false, code: "signature_invalid", message: reason });
   });
 
   it("takes 16 entries and 2048 characters, and no more", () => {
     const sixteen = `t=1,${Array.from({ length: 15 }, () => `v1=${v1}`).join(",")}`;
-    expect(parseTimestampedSignature(sixteen)).toHaveProperty("signatures");
+    expect(parseTimestampedSignature(sixteen)).toHaveProperty("value.signatures");
     const head = `t=1,v1=${v1},v0=`;
     const longest = head + "x".repeat(2048 - head.length);
-    expect(parseTimestampedSignature(longest)).toHaveProperty("signatures");
-    expect(parseTimestampedSignature(`${longest}x`)).toEqual({ error: "header over 2048 characters" });
+    expect(parseTimestampedSignature(longest)).toHaveProperty("value.signatures");
+    expect(parseTimestampedSignature(`${longest}x`)).toEqual({
+      ok: false,
+      code: "signature_invalid",
+      message: "header over 2048 characters",
+    });
   });
 
   // docs/contract.md §2: a malformed v1 entry does not spoil a well-formed one.
@@ -133,7 +137,10 @@ describe("t=…,v1=… header parsing", () => {
     ["an entry tt without =", (good: string) => `t=1,tt,v1=${good}`],
     ["an entry with an empty key", (good: string) => `t=1,=v1,v1=${good}`],
   ])("keeps the well-formed v1 beside %s", (_name, header) => {
-    expect(parseTimestampedSignature(header(v1))).toEqual({ timestamp: "1", signatures: [fromHex(v1)] });
+    expect(parseTimestampedSignature(header(v1))).toEqual({
+      ok: true,
+      value: { timestamp: "1", signatures: [fromHex(v1)] },
+    });
   });
 });
 

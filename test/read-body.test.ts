@@ -60,8 +60,8 @@ const sources: Record<string, (bytes: Uint8Array) => Request> = {
 
 async function read(request: Request, limit = LIMIT): Promise<ReadBody> {
   const result = await readBodyWithinLimit(request, limit);
-  if (result === "too_large") throw new Error("unexpectedly too large");
-  return result;
+  if (!result.ok) throw new Error("unexpectedly too large");
+  return result.value;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -130,13 +130,16 @@ describe("a body read with headroom", () => {
         },
       }),
     });
-    expect(await readBodyWithinLimit(request, 20_000)).toBe("too_large");
+    expect(await readBodyWithinLimit(request, 20_000)).toMatchObject({ ok: false, code: "payload_too_large" });
   });
 
   it.each(Object.keys(sources))("%s: the limit holds, counted while reading", async (source) => {
     const make = sources[source] as (b: Uint8Array) => Request;
     expect(sameBytes((await read(make(bodyOf(20_000)), 20_000)).body, bodyOf(20_000))).toBe(true);
-    expect(await readBodyWithinLimit(make(bodyOf(20_001)), 20_000)).toBe("too_large");
+    expect(await readBodyWithinLimit(make(bodyOf(20_001)), 20_000)).toMatchObject({
+      ok: false,
+      code: "payload_too_large",
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { type Failure, fail, ok, type Result } from "../result";
 import { fromHex, prefixed } from "./encoding";
 import { verifyWithAnySecret } from "./hmac";
 import { checkTimestamp, type SignatureCheck } from "./signature-check";
@@ -20,10 +21,13 @@ export interface TimestampedSignatureHeader {
  * well-formed one that matches (docs/contract.md §2); the MAC still decides. A repeated or malformed
  * `t` is refused: the MAC covers it, and two (two headers joined by the Fetch API) are ambiguous.
  */
-export function parseTimestampedSignature(header: string): TimestampedSignatureHeader | { error: string } {
-  if (header.length > MAX_HEADER_LENGTH) return { error: `header over ${MAX_HEADER_LENGTH} characters` };
+export function parseTimestampedSignature(
+  header: string,
+): Result<TimestampedSignatureHeader, Failure<"signature_invalid">> {
+  const refuse = (reason: string) => fail("signature_invalid", reason);
+  if (header.length > MAX_HEADER_LENGTH) return refuse(`header over ${MAX_HEADER_LENGTH} characters`);
   const entries = header.split(",");
-  if (entries.length > MAX_ENTRIES) return { error: `over ${MAX_ENTRIES} entries` };
+  if (entries.length > MAX_ENTRIES) return refuse(`over ${MAX_ENTRIES} entries`);
   let timestamp: string | undefined;
   let malformed = 0;
   const signatures: Uint8Array<ArrayBuffer>[] = [];
@@ -33,8 +37,8 @@ export function parseTimestampedSignature(header: string): TimestampedSignatureH
     const key = entry.slice(0, Math.max(eq, 0)).trim();
     const value = entry.slice(eq + 1).trim();
     if (key === "t") {
-      if (timestamp !== undefined) return { error: "repeated t" };
-      if (!/^\d{1,12}$/.test(value)) return { error: "t is not a whole number of seconds" };
+      if (timestamp !== undefined) return refuse("repeated t");
+      if (!/^\d{1,12}$/.test(value)) return refuse("t is not a whole number of seconds");
       timestamp = value;
     } else if (key === "v1") {
       const mac = value.length === SIGNATURE_HEX_LENGTH ? fromHex(value) : null;
@@ -42,9 +46,9 @@ export function parseTimestampedSignature(header: string): TimestampedSignatureH
       else malformed++;
     }
   }
-  if (timestamp === undefined) return { error: "no t entry" };
-  if (signatures.length === 0) return { error: malformed > 0 ? "no v1 entry is 64 hex characters" : "no v1 entry" };
-  return { timestamp, signatures };
+  if (timestamp === undefined) return refuse("no t entry");
+  if (signatures.length === 0) return refuse(malformed > 0 ? "no v1 entry is 64 hex characters" : "no v1 entry");
+  return ok({ timestamp, signatures });
 }
 
 /** v1 = hex(HMAC-SHA256(secret, `<t>.<raw body>`)), the scheme of Nova (and assumed for Nuvouch). */
@@ -60,10 +64,11 @@ export async function verifyTimestampedSignature(options: {
   const { header, body, headroom, secrets, nowSeconds, toleranceSeconds } = options;
   if (!header || header.trim() === "") return { ok: false, code: "signature_missing", message: "no signature header" };
   const parsed = parseTimestampedSignature(header);
-  if ("error" in parsed) return { ok: false, code: "signature_invalid", message: parsed.error };
-  const signedPayload = prefixed(`${parsed.timestamp}.`, body, headroom);
-  if (!(await verifyWithAnySecret(secrets, signedPayload, parsed.signatures))) {
+  if (!parsed.ok) return parsed;
+  const { timestamp, signatures } = parsed.value;
+  const signedPayload = prefixed(`${timestamp}.`, body, headroom);
+  if (!(await verifyWithAnySecret(secrets, signedPayload, signatures))) {
     return { ok: false, code: "signature_invalid", message: "no signature matches" };
   }
-  return checkTimestamp(Number(parsed.timestamp), nowSeconds, toleranceSeconds);
+  return checkTimestamp(Number(timestamp), nowSeconds, toleranceSeconds);
 }

@@ -1,3 +1,5 @@
+import { type Failure, fail, ok, type Result } from "../result";
+
 /**
  * Free bytes kept in front of a body read here. A verifier may write a signed prefix into them
  * (`<t>.`, at most 13 bytes: src/crypto/timestamped-signature.ts accepts a t of at most 12
@@ -21,28 +23,32 @@ const INITIAL_CAPACITY = 16 * 1024;
  * than `limit + 1` bytes of it: a body declared larger is refused unread, and one without a
  * Content-Length (chunked) is counted while it is read, straight into the buffer (a BYOB read).
  */
-export async function readBodyWithinLimit(request: Request, limit: number): Promise<ReadBody | "too_large"> {
+export async function readBodyWithinLimit(
+  request: Request,
+  limit: number,
+): Promise<Result<ReadBody, Failure<"payload_too_large">>> {
+  const tooLargeFailure = () => fail("payload_too_large", `body over ${limit} bytes`);
   const header = request.headers.get("content-length");
   const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
-  if (declared !== null && declared > limit) return "too_large";
+  if (declared !== null && declared > limit) return tooLargeFailure();
   if (!request.body)
-    return { body: new Uint8Array(new ArrayBuffer(BODY_HEADROOM), BODY_HEADROOM, 0), headroom: BODY_HEADROOM };
+    return ok({ body: new Uint8Array(new ArrayBuffer(BODY_HEADROOM), BODY_HEADROOM, 0), headroom: BODY_HEADROOM });
   if (declared !== null) {
     // Off the network a declared body is exactly that long (workerd frames it by Content-Length, and
     // drops the header when Transfer-Encoding is present), so it is bounded already. Taken whole it
     // costs workerd less than any read in chunks (bench/README.md, bench:cpu), copy included.
     const bytes = await request.arrayBuffer();
     // A Request built in JavaScript may carry more than it declares.
-    if (bytes.byteLength > limit) return "too_large";
+    if (bytes.byteLength > limit) return tooLargeFailure();
     const buffer = new Uint8Array(BODY_HEADROOM + bytes.byteLength);
     buffer.set(new Uint8Array(bytes), BODY_HEADROOM);
-    return { body: buffer.subarray(BODY_HEADROOM), headroom: BODY_HEADROOM };
+    return ok({ body: buffer.subarray(BODY_HEADROOM), headroom: BODY_HEADROOM });
   }
 
   // +1: room to see the end of a body that fits without growing the buffer.
   let buffer = new ArrayBuffer(BODY_HEADROOM + Math.min(limit, INITIAL_CAPACITY) + 1);
   let length = 0;
-  const body = () => ({ body: new Uint8Array(buffer, BODY_HEADROOM, length), headroom: BODY_HEADROOM });
+  const body = () => ok({ body: new Uint8Array(buffer, BODY_HEADROOM, length), headroom: BODY_HEADROOM });
 
   const free = () => buffer.byteLength - BODY_HEADROOM - length;
   const grow = () => {
@@ -50,7 +56,7 @@ export async function readBodyWithinLimit(request: Request, limit: number): Prom
   };
   const tooLarge = async (reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>) => {
     await reader.cancel().catch(() => {});
-    return "too_large" as const;
+    return tooLargeFailure();
   };
 
   const byob = byobReader(request.body);

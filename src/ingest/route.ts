@@ -86,7 +86,7 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
 
     const config = getConfig(c.env);
     const received = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
-    if (received === "too_large") {
+    if (!received.ok) {
       outcome(413, "rejected", { errorCode: "payload_too_large" });
       return jsonError(c, "payload_too_large");
     }
@@ -102,7 +102,7 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
     }
 
     let digest: Promise<string> | undefined;
-    const { body, headroom } = received;
+    const { body, headroom } = received.value;
     const delivery: Delivery = {
       headers: c.req.raw.headers,
       body,
