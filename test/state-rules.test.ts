@@ -3,7 +3,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { NuveiWebhook } from "../src/providers/nuvei/schema";
 import { isFinalNuveiStatus, transactionFromWebhook } from "../src/providers/nuvei/state";
-import { claimApprovalIntent, recordApprovalCreated } from "../src/providers/nuvouch/integrator-store";
 import { NuvouchApprovalEvent, NuvouchConnectionEvent } from "../src/providers/nuvouch/schema";
 import {
   type ApprovalState,
@@ -15,6 +14,7 @@ import {
   connectionFromCallback,
   connectionPrecedence,
 } from "../src/providers/nuvouch/state";
+import { claimApprovalIntent, recordApprovalCreated } from "../src/providers/nuvouch/store";
 import { higherPrecedence } from "../src/providers/precedence";
 import { consume, countingRegistry, effectRows, messageFor } from "./support/consumer";
 import { NOW_MS } from "./support/gateway";

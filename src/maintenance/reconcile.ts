@@ -1,8 +1,8 @@
 import { getConfig } from "../config";
 import { log } from "../log";
 import { createNuvouchClient, NuvouchApiError, type NuvouchClientOptions } from "../providers/nuvouch/api-client";
-import { approvalsToReconcile, markReconciled } from "../providers/nuvouch/integrator-store";
 import { callbackForDecision, isDecision } from "../providers/nuvouch/reconcile";
+import { approvalsToReconcile, markReconciled } from "../providers/nuvouch/store";
 import { enqueueEvent, gatewayEventId } from "../queue/enqueue";
 import { readSecret } from "../secrets";
 import { activeHold, holdJob } from "./holds";

@@ -1,7 +1,7 @@
 import type { ApprovalRequest } from "./api-schemas";
 import { APPROVAL_EVENT_TYPES } from "./events";
-import type { ApprovalRow } from "./integrator-store";
 import { NuvouchApprovalEvent } from "./schema";
+import type { ApprovalRow } from "./store";
 
 const DECISIONS = new Set<string>(APPROVAL_EVENT_TYPES.map((type) => type.slice("nuvouch.approval.".length)));
 

@@ -13,6 +13,7 @@ import {
   expiresInFuture,
   requestFingerprint,
 } from "./api-schemas";
+import { approvalOnceKey } from "./state";
 import {
   type ApprovalRow,
   approvalFailure,
@@ -26,8 +27,7 @@ import {
   recordApprovalFailed,
   releaseConnectionIntent,
   saveConnectionSession,
-} from "./integrator-store";
-import { approvalOnceKey } from "./state";
+} from "./store";
 
 type AppEnv = { Bindings: Env };
 
