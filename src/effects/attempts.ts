@@ -1,6 +1,7 @@
 /** Every attempt at an effect: the history an operator reads in `GET /api/events/:id`. */
 
 import type { AttemptOutcome } from "../statuses";
+import { effectIdsOfEventSql, failedEffectsLatestAttemptSql } from "./ledger";
 
 /** What a forward learned about its target; other effects leave it empty. */
 export interface AttemptDetails {
@@ -63,7 +64,7 @@ export function noteNextRetry(db: D1Database, eventId: string, retryAtMs: number
   return db
     .prepare(
       `UPDATE effect_attempts SET next_retry_at = ?2
-       WHERE (effect_id, attempt) IN (SELECT id, attempts FROM effects WHERE event_id = ?1 AND status = 'failed')`,
+       WHERE (effect_id, attempt) IN (${failedEffectsLatestAttemptSql("?1")})`,
     )
     .bind(eventId, new Date(retryAtMs).toISOString())
     .run();
@@ -86,8 +87,8 @@ export interface AttemptRow {
 export function attemptsOfEvent(db: D1Database, eventId: string): D1PreparedStatement {
   return db
     .prepare(
-      `SELECT a.* FROM effect_attempts a JOIN effects e ON e.id = a.effect_id
-       WHERE e.event_id = ? ORDER BY a.effect_id, a.attempt`,
+      `SELECT * FROM effect_attempts WHERE effect_id IN (${effectIdsOfEventSql("?")})
+       ORDER BY effect_id, attempt`,
     )
     .bind(eventId);
 }

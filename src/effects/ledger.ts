@@ -128,6 +128,19 @@ export function effectsOwedSql(eventId: string): string {
 }
 
 /**
+ * SQL that selects `(id, attempts)` of the event `eventId`'s (an SQL expression) failed effects: the
+ * key of each one's latest attempt, for statements on the attempts history.
+ */
+export function failedEffectsLatestAttemptSql(eventId: string): string {
+  return `SELECT id, attempts FROM effects WHERE event_id = ${eventId} AND status = 'failed'`;
+}
+
+/** SQL that selects the ids of the event `eventId`'s (an SQL expression) effects. */
+export function effectIdsOfEventSql(eventId: string): string {
+  return `SELECT id FROM effects WHERE event_id = ${eventId}`;
+}
+
+/**
  * The effect an event scheduled under a once-key (`effectId`'s `<once-key>:<name>`), the first if
  * it scheduled several: e.g. the effect of an approval's decision, from the event that decided it.
  * Exact keys only: a prefix match would also find `<once-key>:other…`'s effects when a key holds a
