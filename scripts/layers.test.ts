@@ -1,5 +1,6 @@
 // The shape of src/, checked on every run: its import graph only points down the layers below,
-// the SQL of each table is written in one folder, and only src/clock.ts reads the real time.
+// the SQL of each table is written in one module (the events table's in the one folder
+// src/events/), and only src/clock.ts reads the real time.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -143,26 +144,38 @@ const TABLES = readdirSync(join(ROOT, "migrations"))
   ])
   .map((match) => match[1] as string);
 
+/**
+ * Tables owned by one folder rather than one module. The events table's statements are of three
+ * kinds (ingest's and the consumer's writes in store.ts, the operator's queries in query.ts, the
+ * dashboard's counts in stats.ts); one module of them all would be the largest in src/ and mix
+ * three readers, so src/events/ owns the table and no file outside it names it.
+ */
+const OWNED_BY_FOLDER: Readonly<Record<string, string>> = { events: "events/" };
+
 describe("SQL (src/)", () => {
   it("knows the tables of migrations/", () => {
     assert.ok(TABLES.includes("events") && TABLES.includes("effects"), TABLES.join(", "));
   });
 
-  it("each table's statements are written in one folder", () => {
+  it("each table's statements are written in one module (the events table: in src/events/)", () => {
     const writers = new Map<string, Set<string>>();
     for (const file of files) {
       const text = code(readFileSync(join(SRC, file), "utf8"));
-      for (const match of text.matchAll(/\b(?:FROM|INTO|UPDATE|JOIN|TABLE)\s+(\w+)/g)) {
+      for (const match of text.matchAll(/\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|FROM|JOIN)\s+(\w+)/g)) {
         const table = match[1] as string;
         if (!TABLES.includes(table)) continue;
-        const units = writers.get(table) ?? new Set();
-        units.add(dirname(file));
-        writers.set(table, units);
+        const modules = writers.get(table) ?? new Set();
+        modules.add(file);
+        writers.set(table, modules);
       }
     }
     const shared = [...writers]
-      .filter(([, units]) => units.size > 1)
-      .map(([table, units]) => `${table}: ${[...units].join(", ")}`);
+      .filter(([table, modules]) => {
+        const folder = OWNED_BY_FOLDER[table];
+        if (folder) return [...modules].some((module) => !module.startsWith(folder));
+        return modules.size > 1;
+      })
+      .map(([table, modules]) => `${table}: ${[...modules].join(", ")}`);
     assert.deepEqual(shared, []);
   });
 });
