@@ -12,7 +12,7 @@ const RELOAD_AFTER_REPLAY_MS = 2500;
 
 const present = (value: unknown) => value !== null && value !== undefined && value !== "";
 
-function attemptItem(attempt: Attempt): HTMLLIElement {
+function attemptItem(attempt: Attempt, nowMs: number): HTMLLIElement {
   const duration = fmtDuration(attempt.durationMs);
   return el(
     "li",
@@ -20,7 +20,7 @@ function attemptItem(attempt: Attempt): HTMLLIElement {
     el(
       "div",
       { class: "attempt-head" },
-      el("span", { class: "time", title: attempt.at }, fmtTime(attempt.at)),
+      el("span", { class: "time", title: attempt.at }, fmtTime(attempt.at, nowMs)),
       badge(String(attempt.outcome)),
       present(attempt.httpStatus) && el("span", { class: "http" }, `HTTP ${attempt.httpStatus}`),
       duration ? el("span", { class: "hint" }, duration) : null,
@@ -48,7 +48,7 @@ function effectCard(effect: Effect, nowMs: number): HTMLElement {
         el(
           "span",
           { class: "next-retry", title: next ?? "" },
-          `next retry ${fmtTime(next)} (${relative(next ?? "", nowMs)})`,
+          `next retry ${fmtTime(next, nowMs)} (${relative(next ?? "", nowMs)})`,
         ),
     ),
     present(effect.lastError) && el("p", { class: "err-line" }, effect.lastError ?? ""),
@@ -59,7 +59,7 @@ function effectCard(effect: Effect, nowMs: number): HTMLElement {
         : el(
             "ol",
             { class: "history", "aria-label": `attempts of ${effect.name}, oldest first` },
-            ...history.map(attemptItem),
+            ...history.map((attempt) => attemptItem(attempt, nowMs)),
           ),
   );
 }
@@ -143,7 +143,7 @@ export class Detail {
     );
     this.renderConflicts(event.conflicts);
     const effects = Array.isArray(event.effects) ? event.effects : [];
-    const now = Date.now();
+    const now = this.ctx.now();
     $("effects").replaceChildren(...effects.map((effect) => effectCard(effect, now)));
     $("effects-empty").hidden = effects.length > 0;
     this.renderRawBody(event.rawBody);

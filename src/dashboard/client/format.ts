@@ -14,8 +14,9 @@ export function hhmm(ms: number): string {
 }
 
 /** Local clock time, with the date when it is not today. */
-export function fmtTime(iso: string | null | undefined, now = new Date()): string {
+export function fmtTime(iso: string | null | undefined, nowMs: number): string {
   if (!iso) return "—";
+  const now = new Date(nowMs);
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   const time = `${hhmm(d.getTime())}:${two(d.getSeconds())}`;

@@ -22,7 +22,7 @@ function eventRow(ctx: Ctx, event: ApiEvent): HTMLTableRowElement {
   const row = el(
     "tr",
     { class: "row", "data-id": event.id },
-    el("td", { class: "time", title: event.receivedAt }, fmtTime(event.receivedAt)),
+    el("td", { class: "time", title: event.receivedAt }, fmtTime(event.receivedAt, ctx.now())),
     el("td", { class: "provider" }, providerLabel(ctx.providers, event.provider)),
     el("td", { class: "type" }, el("button", { type: "button", class: "link", title: event.id }, event.type)),
     el("td", { class: "status" }, badge(event.status)),

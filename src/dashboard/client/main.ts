@@ -3,6 +3,7 @@
 // The page (page.tsx) is a static shell; everything shown comes from the operator API with the
 // operator's token.
 import { ApiError, api, endsSession } from "./api";
+import { browserNow } from "./clock";
 import type { Ctx } from "./context";
 import { Detail } from "./detail";
 import { $, setMessage } from "./dom";
@@ -25,6 +26,7 @@ function pageProviders(): string[] {
 }
 
 const ctx: Ctx = {
+  now: browserNow,
   providers: pageProviders(),
   fail(error, where) {
     if (endsSession(error)) {
@@ -142,7 +144,8 @@ async function refreshAll(reset: boolean): Promise<void> {
   if (fatal) return ctx.fail(fatal);
   if (failures.length) ctx.fail(failures[0]);
   else if ($("app-message").classList.contains("error")) setMessage($("app-message"));
-  $("updated").textContent = `updated ${fmtTime(new Date().toISOString())}`;
+  const nowMs = ctx.now();
+  $("updated").textContent = `updated ${fmtTime(new Date(nowMs).toISOString(), nowMs)}`;
   startTimer();
 }
 

@@ -21,7 +21,7 @@ function item(ctx: Ctx, r: Rejection): HTMLLIElement {
     el(
       "div",
       { class: "refusal-last" },
-      el("span", { class: "time", title: r.lastAt ?? "" }, `last ${fmtTime(r.lastAt)}`),
+      el("span", { class: "time", title: r.lastAt ?? "" }, `last ${fmtTime(r.lastAt, ctx.now())}`),
       el("span", { class: "reason" }, r.lastReason ?? "no reason recorded"),
     ),
   );
