@@ -1,6 +1,7 @@
 // Load-shaped end to end: 1,000 distinct signed deliveries across the three providers plus
 // 200 byte-identical re-sends, shuffled and sent 16 at a time to a real `wrangler dev`, must
-// leave exactly 1,000 processed events and one effect per approval decision, run once.
+// leave exactly 1,000 processed events and one effect per approval decision, run once. It times
+// nothing: `npm run bench:drain` measures rates.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { toDottedForm } from "../src/providers/nuvei/simulator.node.ts";
@@ -121,17 +122,8 @@ describe("bulk dedupe under wrangler dev", () => {
   it(`sending 1,000 distinct and 200 duplicate deliveries, ${CONCURRENCY} at a time, is answered 202 or 200 only`, {
     timeout: 300_000,
   }, async () => {
-    const started = performance.now();
     answers.push(
       ...(await mapLimit(deliveries, CONCURRENCY, (d) => sendSigned(gateway, d.provider, d.body, d.contentType))),
-    );
-    const ms = performance.now() - started;
-    const byStatus = new Map<number, number>();
-    for (const answer of answers) byStatus.set(answer.status, (byStatus.get(answer.status) ?? 0) + 1);
-    console.log(
-      `bulk ingest: ${deliveries.length} deliveries in ${(ms / 1000).toFixed(1)} s ` +
-        `(${((deliveries.length / ms) * 1000).toFixed(0)}/s, concurrency ${CONCURRENCY}); ` +
-        `answers ${[...byStatus].map(([s, n]) => `${s}×${n}`).join(" ")}`,
     );
 
     const unexpected = answers
@@ -157,7 +149,6 @@ describe("bulk dedupe under wrangler dev", () => {
 
   it("exactly 1,000 events end processed, none retrying or dead", { timeout: 300_000 }, async () => {
     assert.equal(expectedIds.size, DISTINCT, "the sending test ran");
-    const started = performance.now();
     let last: ApiEvent[] = [];
     const events = await eventually(
       async () => {
@@ -174,9 +165,6 @@ describe("bulk dedupe under wrangler dev", () => {
       const counts = countBy(last, (e) => e.status);
       throw new Error(`${error.message}; ${last.length} events recorded: ${JSON.stringify(counts)}`);
     });
-    const ms = performance.now() - started;
-    console.log(`bulk drain: ${DISTINCT} events processed ${(ms / 1000).toFixed(1)} s after the last answer`);
-
     assert.deepEqual(
       countBy(events, (e) => e.status),
       { processed: DISTINCT },
