@@ -3,20 +3,11 @@
 // runs an effect, whatever the arrival order or the queue's batching.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
+import { approvalRow, consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
 import { callGateway, deliver, NOW_S, recordingEnv } from "./support/gateway";
-import { novaEvent, nuvouchApprovalEvent } from "./support/payloads";
+import { novaEvent, nuvouchApprovalEvent, uniqueId } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 import { sha256HexNode } from "./support/sign";
-
-let seq = 0;
-const ext = (label: string) => `${label}_${++seq}_${Date.now().toString(36)}`;
-
-async function approval(externalRequestId: string) {
-  return env.DB.prepare("SELECT * FROM nuvouch_approvals WHERE external_request_id = ?")
-    .bind(externalRequestId)
-    .first<Record<string, unknown>>();
-}
 
 /** Two callbacks with one event id and opposite decisions: the adversarial pair of the review. */
 async function conflictingPair(externalRequestId: string) {
@@ -35,7 +26,7 @@ const api = (path: string) =>
 describe("two bodies under one event id, in the consumer", () => {
   it("12 pairs in one batch: exactly one effect each, the decision of the body recorded, the other counted", async () => {
     const { registry, runs } = countingRegistry();
-    const pairs = await Promise.all(Array.from({ length: 12 }, (_, i) => conflictingPair(ext(`batch${i}`))));
+    const pairs = await Promise.all(Array.from({ length: 12 }, (_, i) => conflictingPair(uniqueId(`batch${i}`))));
     const result = await consume(pairs.flat(), { registry });
     expect(result.acked).toHaveLength(24);
     for (const [approved, denied] of pairs) {
@@ -45,7 +36,7 @@ describe("two bodies under one event id, in the consumer", () => {
       expect(ran).toHaveLength(1);
       const row = await eventRow(approved.id);
       // The effect that ran is the decision recorded, and the event holds that body.
-      const decided = (await approval(externalRequestId))?.status;
+      const decided = (await approvalRow(externalRequestId))?.status;
       expect(ran[0]?.name).toBe(decided === "approved" ? "on-approved" : "on-denied");
       expect(JSON.parse(row?.payload as string).type).toBe(`nuvouch.approval.${decided}`);
       expect(row).toMatchObject({ status: "processed", conflict_count: 1 });
@@ -56,7 +47,7 @@ describe("two bodies under one event id, in the consumer", () => {
 
   it("an event recorded before bodies were hashed: the other decision under its id runs no effect", async () => {
     const { registry, runs } = countingRegistry();
-    const externalRequestId = ext("legacy");
+    const externalRequestId = uniqueId("legacy");
     const [approved, denied] = await conflictingPair(externalRequestId);
     await consume([approved], { registry });
     // As migration 0005 left rows recorded before it: no body hash, so any body passes the conflict gate;
@@ -66,12 +57,12 @@ describe("two bodies under one event id, in the consumer", () => {
       .run();
     await consume([{ ...denied, bodySha256: undefined }], { registry });
     expect(runs.map((run) => run.name)).toEqual(["on-approved"]);
-    expect(await approval(externalRequestId)).toMatchObject({ status: "approved", decided_by_event: approved.id });
+    expect(await approvalRow(externalRequestId)).toMatchObject({ status: "approved", decided_by_event: approved.id });
   });
 
   it("12 pairs as 24 concurrent batches: exactly one effect each", async () => {
     const { registry, runs } = countingRegistry();
-    const pairs = await Promise.all(Array.from({ length: 12 }, (_, i) => conflictingPair(ext(`apart${i}`))));
+    const pairs = await Promise.all(Array.from({ length: 12 }, (_, i) => conflictingPair(uniqueId(`apart${i}`))));
     await Promise.all(pairs.flat().map((message) => consume([message], { registry })));
     const perApproval = new Map<string, number>();
     for (const run of runs) perApproval.set(run.externalRequestId, (perApproval.get(run.externalRequestId) ?? 0) + 1);
@@ -81,13 +72,13 @@ describe("two bodies under one event id, in the consumer", () => {
 
   it("a conflicting body after the event was processed is counted and changes nothing", async () => {
     const { registry, runs } = countingRegistry();
-    const externalRequestId = ext("later");
+    const externalRequestId = uniqueId("later");
     const [approved, denied] = await conflictingPair(externalRequestId);
     await consume([approved], { registry });
     await consume([denied], { registry });
     await consume([denied], { registry, attempts: 2 });
     expect(runs.map((run) => run.name)).toEqual(["on-approved"]);
-    expect(await approval(externalRequestId)).toMatchObject({ status: "approved", decided_by_event: approved.id });
+    expect(await approvalRow(externalRequestId)).toMatchObject({ status: "approved", decided_by_event: approved.id });
     expect(await eventRow(approved.id)).toMatchObject({
       payload: approved.payload,
       conflict_count: 2,
@@ -98,7 +89,7 @@ describe("two bodies under one event id, in the consumer", () => {
   it("a conflicting body's dead letter neither kills the event nor buries its effects", async () => {
     const { registry, behaviour } = countingRegistry();
     behaviour.failures = 1;
-    const [approved, denied] = await conflictingPair(ext("dlq"));
+    const [approved, denied] = await conflictingPair(uniqueId("dlq"));
     await consume([approved], { registry });
     expect(await effectRows({ eventId: approved.id })).toEqual([expect.objectContaining({ status: "failed" })]);
     await consume([denied], { queue: "webhook-events-dlq" });
@@ -108,7 +99,7 @@ describe("two bodies under one event id, in the consumer", () => {
 
   it("the effect of an approval runs once per externalRequestId whatever event ids and types arrive", async () => {
     const { registry, runs } = countingRegistry();
-    const externalRequestId = ext("many");
+    const externalRequestId = uniqueId("many");
     const callbacks = await Promise.all(
       ["approved", "denied", "approved", "expired", "denied", "cancelled"].map((status) =>
         messageFor("nuvouch", nuvouchApprovalEvent(`nuvouch.approval.${status}`, { externalRequestId })),

@@ -4,21 +4,12 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EffectRegistry } from "../src/effects/registry";
 import worker from "../src/index";
-import { consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
+import { approvalRow, consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
 import { NOW_MS } from "./support/gateway";
-import { novaEvent, nuveiWebhook, nuvouchApprovalEvent, nuvouchConnectionEvent } from "./support/payloads";
+import { novaEvent, nuveiWebhook, nuvouchApprovalEvent, nuvouchConnectionEvent, uniqueId } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 
 afterEach(() => vi.restoreAllMocks());
-
-let seq = 0;
-const ext = (label: string) => `${label}_${++seq}_${Date.now().toString(36)}`;
-
-async function approval(externalRequestId: string) {
-  return env.DB.prepare("SELECT * FROM nuvouch_approvals WHERE external_request_id = ?")
-    .bind(externalRequestId)
-    .first<Record<string, unknown>>();
-}
 
 describe("recording events", () => {
   it("records a new event as processed, with its payload as received", async () => {
@@ -84,7 +75,7 @@ describe("recording events", () => {
     behaviour.failures = 1;
     const message = await messageFor(
       "nuvouch",
-      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: ext("stays_dead") }),
+      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: uniqueId("stays_dead") }),
     );
     await consume([message], { registry, attempts: 11 });
     await consume([message], { queue: "webhook-events-dlq" });
@@ -109,7 +100,7 @@ describe("recording events", () => {
 describe("state rules through the queue handler", () => {
   it("Nuvouch: approved ×3 (duplicates and distinct callbacks) runs the effect once; a late denied changes nothing", async () => {
     const { registry, runs } = countingRegistry();
-    const externalRequestId = ext("pay");
+    const externalRequestId = uniqueId("pay");
     const approved = await messageFor(
       "nuvouch",
       nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId }),
@@ -128,7 +119,7 @@ describe("state rules through the queue handler", () => {
     const denied = await messageFor("nuvouch", nuvouchApprovalEvent("nuvouch.approval.denied", { externalRequestId }));
     await consume([denied], { registry });
     expect(runs).toHaveLength(1);
-    expect(await approval(externalRequestId)).toMatchObject({ status: "approved", decided_by_event: approved.id });
+    expect(await approvalRow(externalRequestId)).toMatchObject({ status: "approved", decided_by_event: approved.id });
     expect(await eventRow(denied.id)).toMatchObject({ status: "processed" });
     expect(await effectRows({ prefix: `approval:${externalRequestId}:` })).toEqual([
       expect.objectContaining({ name: "on-approved", status: "done", attempts: 1, event_id: approved.id }),
@@ -136,15 +127,15 @@ describe("state rules through the queue handler", () => {
   });
 
   it("Nuvouch: a callback for an approval this gateway did not create still creates its record", async () => {
-    const externalRequestId = ext("elsewhere");
+    const externalRequestId = uniqueId("elsewhere");
     await consume([
       await messageFor("nuvouch", nuvouchApprovalEvent("nuvouch.approval.expired", { externalRequestId })),
     ]);
-    expect(await approval(externalRequestId)).toMatchObject({ status: "expired", subject_id: "cus_123" });
+    expect(await approvalRow(externalRequestId)).toMatchObject({ status: "expired", subject_id: "cus_123" });
   });
 
   it("Nuvouch: connections follow pending → accepted → revoked whatever the delivery order", async () => {
-    const session = ext("cs");
+    const session = uniqueId("cs");
     const accepted = await messageFor(
       "nuvouch",
       nuvouchConnectionEvent("nuvouch.connection.accepted", { connectionSessionId: session }),
@@ -206,7 +197,7 @@ describe("state rules through the queue handler", () => {
 
 describe("faults", () => {
   it("D1 failing mid-batch applies nothing, retries the message, and the retry applies everything", async () => {
-    const externalRequestId = ext("midbatch");
+    const externalRequestId = uniqueId("midbatch");
     const message = await messageFor(
       "nuvouch",
       nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId }),
@@ -229,20 +220,20 @@ describe("faults", () => {
     });
     const failed = await consume([message], { env: { ...env, DB: failingDb } as Env, registry });
     expect(failed.outcomeOf(0)).toEqual({ retried: true, delaySeconds: 10 });
-    expect(await approval(externalRequestId)).toBeNull();
+    expect(await approvalRow(externalRequestId)).toBeNull();
     expect(await eventRow(message.id)).toBeNull();
     expect(runs).toHaveLength(0);
 
     const retried = await consume([message], { registry, attempts: 2 });
     expect(retried.acked).toHaveLength(1);
-    expect(await approval(externalRequestId)).toMatchObject({ status: "approved" });
+    expect(await approvalRow(externalRequestId)).toMatchObject({ status: "approved" });
     expect(runs).toHaveLength(1);
   });
 
   it("a throwing effect is retried with backoff, then done once; redelivery never re-runs it", async () => {
     const { registry, runs, behaviour } = countingRegistry();
     behaviour.failures = 1;
-    const externalRequestId = ext("flaky");
+    const externalRequestId = uniqueId("flaky");
     const message = await messageFor(
       "nuvouch",
       nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId }),
@@ -272,7 +263,7 @@ describe("faults", () => {
     const { registry, runs } = countingRegistry();
     const message = await messageFor(
       "nuvouch",
-      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: ext("done_write") }),
+      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: uniqueId("done_write") }),
     );
     // D1 refuses exactly the write that records the effect as done.
     const flakyDb = new Proxy(env.DB, {
@@ -336,7 +327,7 @@ describe("faults", () => {
     behaviour.failures = 10;
     const message = await messageFor(
       "nuvouch",
-      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: ext("backoff") }),
+      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: uniqueId("backoff") }),
     );
     const delays = [];
     for (const attempts of [1, 2, 3, 4])
@@ -348,7 +339,7 @@ describe("faults", () => {
     const { registry, runs } = countingRegistry();
     const message = await messageFor(
       "nuvouch",
-      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: ext("twice") }),
+      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: uniqueId("twice") }),
     );
     const results = await Promise.all([consume([message], { registry }), consume([message], { registry })]);
     expect(runs).toHaveLength(1);
@@ -366,7 +357,7 @@ describe("faults", () => {
     behaviour.failures = 1;
     const message = await messageFor(
       "nuvouch",
-      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: ext("dead") }),
+      nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: uniqueId("dead") }),
     );
     await consume([message], { registry, attempts: 6 });
     const dlq = await consume([message], { queue: "webhook-events-dlq" });

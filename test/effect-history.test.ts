@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { effectDetails } from "../src/admin/effect-detail";
 import { readSnippet } from "../src/effects/forward";
 import { EffectRegistry } from "../src/effects/registry";
 import { consume, messageFor } from "./support/consumer";
@@ -9,24 +10,8 @@ import { TEST_SECRETS } from "./support/secrets";
 
 afterEach(() => vi.restoreAllMocks());
 
-interface Attempt {
-  at: string;
-  outcome: "done" | "failed" | "timeout";
-  error?: string;
-  durationMs: number;
-  httpStatus?: number;
-  responseBody?: string;
-  target?: string;
-}
-interface EffectDetail {
-  id: string;
-  name: string;
-  status: string;
-  attempts: number;
-  lastError: string | null;
-  nextRetryAt: string | null;
-  history: Attempt[];
-}
+/** One effect of `GET /api/events/:id`, as the gateway builds it. */
+type EffectDetail = Awaited<ReturnType<typeof effectDetails>>[number];
 
 async function effectsOf(id: string): Promise<EffectDetail[]> {
   const response = await callGateway(

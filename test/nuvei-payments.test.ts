@@ -1,27 +1,16 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { NuveiPayment as Payment } from "../src/providers/nuvei/payments";
 import { nuveiPrecedence } from "../src/providers/nuvei/state";
 import { consume, messageFor } from "./support/consumer";
 import { callGateway, NOW_MS } from "./support/gateway";
+import { uniqueId } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 import { sha256HexNode } from "./support/sign";
 
 // One payment is one row, whichever ids its webhooks carry (issue 15 item 2, contract §5
 // and §7): webhooks through the real consumer and D1, answers through the operator API.
-
-let seq = 0;
-const fresh = (label: string) => `${label}_${++seq}_${Date.now().toString(36)}`;
-
-type Payment = {
-  transactionId: string | null;
-  merchantTransactionId: string | null;
-  status: string;
-  amount: string | null;
-  currency: string | null;
-  transactionType: string | null;
-  updatedAt: string;
-};
 
 async function api(path: string) {
   return callGateway(
@@ -51,8 +40,8 @@ async function deliverAll(webhooks: object[], nowMs = NOW_MS) {
 describe("a payment known first by merchantTransactionId, then by transactionId", () => {
   it("is one row whichever webhook comes first, in the list and by transactionId", async () => {
     for (const order of ["pending first", "approved first"]) {
-      const merchantTransactionId = fresh("order");
-      const transactionId = fresh("tx");
+      const merchantTransactionId = uniqueId("order");
+      const transactionId = uniqueId("tx");
       // Nuvei's APM example: the pending webhook carries no transactionId.
       const pending = {
         merchantTransactionId,
@@ -85,8 +74,8 @@ describe("a payment known first by merchantTransactionId, then by transactionId"
   });
 
   it("a webhook without merchantTransactionId joins once another links its transactionId", async () => {
-    const merchantTransactionId = fresh("order");
-    const transactionId = fresh("tx");
+    const merchantTransactionId = uniqueId("order");
+    const transactionId = uniqueId("tx");
     await deliverAll([
       { transactionId, result: { status: "pending" }, timeStamp: "2026-11-23T10:00:01Z", amount: "5.00" },
       { merchantTransactionId, result: { status: "update" }, timeStamp: "2026-11-23T10:00:02Z" },
@@ -102,8 +91,8 @@ describe("a payment known first by merchantTransactionId, then by transactionId"
 
   it("a field a later webhook leaves out is kept, in either order", async () => {
     for (const order of [0, 1]) {
-      const merchantTransactionId = fresh("order");
-      const transactionId = fresh("tx");
+      const merchantTransactionId = uniqueId("order");
+      const transactionId = uniqueId("tx");
       const webhooks = [
         { merchantTransactionId, amount: "99.90", currency: "EUR", result: { status: "pending" } },
         { transactionId, merchantTransactionId, result: { status: "approved" }, timeStamp: "2026-11-23T10:00:00Z" },
@@ -120,8 +109,8 @@ describe("a payment known first by merchantTransactionId, then by transactionId"
 
 describe("a merchantTransactionId reused for a second attempt (a new transactionId)", () => {
   it("lists each attempt from its own webhooks, and the ones without transactionId apart", async () => {
-    const merchantTransactionId = fresh("order");
-    const [first, second] = [fresh("tx_first"), fresh("tx_second")];
+    const merchantTransactionId = uniqueId("order");
+    const [first, second] = [uniqueId("tx_first"), uniqueId("tx_second")];
     await deliverAll(
       [
         {
@@ -161,7 +150,7 @@ describe("a merchantTransactionId reused for a second attempt (a new transaction
 
 describe("GET /api/nuvei/transactions", () => {
   it("answers an empty list for an unknown merchant id, 400 without one", async () => {
-    expect(await listed(fresh("unknown"))).toEqual([]);
+    expect(await listed(uniqueId("unknown"))).toEqual([]);
     for (const query of ["", "?merchantTransactionId=", `?merchantTransactionId=${"x".repeat(257)}`]) {
       const response = await api(`/transactions${query}`);
       expect(response.status).toBe(400);
@@ -178,7 +167,7 @@ describe("GET /api/nuvei/transactions", () => {
   });
 
   it("is not reachable as /transactions/merchant:<id>, and no transactionId may take that form", async () => {
-    const merchantTransactionId = fresh("order");
+    const merchantTransactionId = uniqueId("order");
     await deliverAll([{ merchantTransactionId, result: { status: "pending" } }]);
     expect(await listed(merchantTransactionId)).toHaveLength(1);
     const response = await api(`/transactions/merchant:${merchantTransactionId}`);

@@ -9,6 +9,7 @@ import { sortableTime } from "../src/providers/precedence";
 import type { ParseResult } from "../src/providers/types";
 import { consume, messageFor } from "./support/consumer";
 import { callGateway, deliver, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
+import { uniqueId } from "./support/payloads";
 import { signedHeaders } from "./support/sign";
 
 const FORM = "application/x-www-form-urlencoded";
@@ -30,9 +31,6 @@ async function ingest(text: string, contentType: string) {
   const response = await callGateway(webhookRequest("nuvei", text, headers), { env: testEnv });
   return { response, sent };
 }
-
-let seq = 0;
-const fresh = (label: string) => `${label}_${++seq}_${Date.now().toString(36)}`;
 
 const FORWARD_SINK = () => ({ ...env, FORWARD_URL: `${env.FORWARD_SINK_URL}/ok`, FORWARD_TIMEOUT_MS: "1000" }) as Env;
 
@@ -97,7 +95,7 @@ describe("Nuvei numbers are kept digit for digit (issue 9 item 3)", () => {
   });
 
   it("keeps an amount sent as a string as it is", async () => {
-    const transactionId = fresh("tx_string_amount");
+    const transactionId = uniqueId("tx_string_amount");
     const payload = { transactionId, amount: "0010.100", result: { status: "pending" } };
     await consume([await messageFor("nuvei", payload)]);
     expect(await row(transactionId)).toMatchObject({ amount: "0010.100" });
@@ -156,7 +154,7 @@ describe("Nuvei form bodies (issue 9 item 9)", () => {
   });
 
   it("a form webhook with a toString field drives the transaction like its JSON twin", async () => {
-    const transactionId = fresh("tx_form");
+    const transactionId = uniqueId("tx_form");
     const text = `transactionId=${transactionId}&result.status=approved&amount=10.10&currency=EUR&toString=x`;
     const { response, sent } = await ingest(text, FORM);
     expect(response.status).toBe(202);
@@ -201,7 +199,7 @@ describe("Nuvei timeStamps order to the nanosecond (issue 9 item 3)", () => {
       ["earlier", "later"],
       ["later", "earlier"],
     ] as const) {
-      const transactionId = fresh("tx_ns");
+      const transactionId = uniqueId("tx_ns");
       const webhooks = {
         // Within one millisecond: the status name would pick "update" and "declined".
         earlier: [
@@ -250,7 +248,7 @@ describe("migration 0007 rewrites stored precedences into the nanosecond encodin
     ["another format Date.parse reads", "error", "Wed, 28 Aug 2024 12:11:47 GMT"],
   ])("%s: the rewritten row equals what the new code computes", async (_name, status, statusTime) => {
     expect(rewrite).toBeDefined();
-    const key = fresh("tx_migrated");
+    const key = uniqueId("tx_migrated");
     const hash = "b".repeat(64);
     const final = ["approved", "declined", "error", "authorizedOnly"].includes(status) ? 1 : 0;
     await env.DB.prepare(
@@ -270,7 +268,7 @@ describe("migration 0007 gives rows written before it a precedence per field", (
     const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0007_"));
     const backfill = migration?.queries.find((q) => /SET amount_precedence/.test(q));
     expect(backfill).toBeDefined();
-    const transactionId = fresh("tx_backfill");
+    const transactionId = uniqueId("tx_backfill");
     const precedence = nuveiPrecedence("approved", "2026-11-23T10:00:00Z", "c".repeat(64));
     await env.DB.prepare(
       `INSERT INTO nuvei_transactions (transaction_id, status, precedence, amount, updated_at)
@@ -473,7 +471,7 @@ describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
   });
 
   it("deliver(): an XML body is recognised by its first byte, whatever its content type says", async () => {
-    const transactionId = fresh("tx_xml_deliver");
+    const transactionId = uniqueId("tx_xml_deliver");
     const { env: testEnv, sent } = recordingEnv();
     const response = await deliver("nuvei", webhookXml(transactionId, "declined"), { env: testEnv });
     expect(response.status).toBe(202);
@@ -482,7 +480,7 @@ describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
   });
 
   it("verifies XML over its raw bytes: a changed byte is refused before parsing", async () => {
-    const xml = webhookXml(fresh("tx_xml_sig"), "approved");
+    const xml = webhookXml(uniqueId("tx_xml_sig"), "approved");
     const headers = { ...signedHeaders("nuvei", xml, NOW_S), "content-type": XML };
     const { env: testEnv, sent } = recordingEnv();
     const tampered = xml.replace("<amount>10.10</amount>", "<amount>10.1</amount> ");

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { consume, countingRegistry } from "./support/consumer";
 import { callGateway, deliver, NOW_MS, recordingEnv } from "./support/gateway";
-import { nuvouchApprovalEvent, nuvouchConnectionEvent } from "./support/payloads";
+import { nuvouchApprovalEvent, nuvouchConnectionEvent, uniqueId } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 
 // The integrator's whole loop through the real worker, against the fake Nuvouch API that
@@ -34,9 +34,6 @@ async function fakeControl(path: string, body?: unknown) {
 async function fakeRequests(): Promise<{ method: string; path: string }[]> {
   return (await fetch(`${FAKE}/_control/requests`)).json();
 }
-
-let n = 0;
-const unique = (label: string) => `${label}_${++n}_${Date.now().toString(36)}`;
 
 function approvalRequest(subjectId: string, externalRequestId: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -87,7 +84,7 @@ async function connectSubject(subjectId: string) {
 
 describe("the first working loop", () => {
   it("connect → accepted callback → approval → repeat → approved ×3 → effect once → late denied changes nothing", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     const contextKey = "merchant:acct_live_001";
 
     const created = await api("POST", "/connections", { subjectId, contextKey });
@@ -102,7 +99,7 @@ describe("the first working loop", () => {
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ connectionSessionId: session.connectionSessionId, status: "pending" });
 
-    const externalRequestId = unique("payment_auth");
+    const externalRequestId = uniqueId("payment_auth");
     const early = await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId));
     expect(early.status).toBe(409);
     expect(await early.json()).toMatchObject({ error: { code: "connection_not_accepted" } });
@@ -156,9 +153,9 @@ describe("the first working loop", () => {
   });
 
   it("an approved callback that overtakes Nuvouch's create answer is not turned back to pending", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
-    const externalRequestId = unique("race");
+    const externalRequestId = uniqueId("race");
     await callback(nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId, subjectId }));
     const response = await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId));
     expect(await response.json()).toMatchObject({ status: "approved" });
@@ -167,9 +164,9 @@ describe("the first working loop", () => {
 
 describe("idempotency and recovery", () => {
   it("DUPLICATE_EXTERNAL_ID from Nuvouch falls back to getApprovalRequestByExternalId", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
-    const externalRequestId = unique("dup");
+    const externalRequestId = uniqueId("dup");
     const direct = await fetch(`${FAKE}/v1/approval-requests`, {
       method: "POST",
       headers: { "x-api-key": TEST_SECRETS.NUVOUCH_INTEGRATOR_API_KEY, "content-type": "application/json" },
@@ -182,9 +179,9 @@ describe("idempotency and recovery", () => {
   });
 
   it("an intent left by a crash before the call is completed by the next identical request", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
-    const externalRequestId = unique("crash");
+    const externalRequestId = uniqueId("crash");
     await env.DB.prepare(
       `INSERT INTO nuvouch_approvals (external_request_id, subject_id, context_key, status, precedence, created_at, updated_at)
        VALUES (?, ?, 'merchant:acct_live_001', 'creating', '0', 'x', 'x')`,
@@ -203,7 +200,7 @@ describe("idempotency and recovery", () => {
 
 describe("Nuvouch misbehaving", () => {
   it("retries a 429 after its Retry-After, and a 500, then succeeds", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     sleeps.length = 0;
     await fakeControl("faults", { faults: [{ status: 429, retryAfter: 2 }, { status: 500 }] });
     const response = await api("POST", "/connections", { subjectId, contextKey: "ctx" });
@@ -215,7 +212,7 @@ describe("Nuvouch misbehaving", () => {
   it("gives up after three 5xx answers with a clear 502", async () => {
     await fakeControl("reset");
     await fakeControl("faults", { faults: [{ status: 503 }, { status: 502 }, { status: 500 }] });
-    const response = await api("POST", "/connections", { subjectId: unique("cus"), contextKey: "ctx" });
+    const response = await api("POST", "/connections", { subjectId: uniqueId("cus"), contextKey: "ctx" });
     expect(response.status).toBe(502);
     expect(await response.json()).toMatchObject({ error: { code: "nuvouch_unavailable" } });
     expect(await fakeRequests()).toHaveLength(3);
@@ -227,7 +224,7 @@ describe("Nuvouch misbehaving", () => {
     const response = await api(
       "POST",
       "/connections",
-      { subjectId: unique("cus"), contextKey: "ctx" },
+      { subjectId: uniqueId("cus"), contextKey: "ctx" },
       { env: wrongKey },
     );
     expect(response.status).toBe(502);
@@ -243,7 +240,7 @@ describe("Nuvouch misbehaving", () => {
     const response = await api(
       "POST",
       "/connections",
-      { subjectId: unique("cus"), contextKey: "ctx" },
+      { subjectId: uniqueId("cus"), contextKey: "ctx" },
       { client: { timeoutMs: 150 } },
     );
     expect(response.status).toBe(502);
@@ -254,7 +251,12 @@ describe("Nuvouch misbehaving", () => {
 
   it("reports Nuvouch down (nothing listening) as unavailable, naming the URL it tried", async () => {
     const down = { ...env, NUVOUCH_API_BASE_URL: "http://127.0.0.1:9" } as Env;
-    const response = await api("POST", "/connections", { subjectId: unique("cus"), contextKey: "ctx" }, { env: down });
+    const response = await api(
+      "POST",
+      "/connections",
+      { subjectId: uniqueId("cus"), contextKey: "ctx" },
+      { env: down },
+    );
     expect(response.status).toBe(502);
     expect(await response.json()).toMatchObject({
       error: {
@@ -266,7 +268,12 @@ describe("Nuvouch misbehaving", () => {
 
   it("503 when no integrator API key is configured", async () => {
     const unset = { ...env, NUVOUCH_INTEGRATOR_API_KEY: "" } as Env;
-    const response = await api("POST", "/connections", { subjectId: unique("cus"), contextKey: "ctx" }, { env: unset });
+    const response = await api(
+      "POST",
+      "/connections",
+      { subjectId: uniqueId("cus"), contextKey: "ctx" },
+      { env: unset },
+    );
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: { code: "nuvouch_not_configured" } });
   });
@@ -280,16 +287,16 @@ describe("bad input", () => {
     ["a malformed expiresAt", { context: { kind: "k", title: "t", reason: "r", expiresAt: "tomorrow" } }],
     ["an externalRequestId with a space", { externalRequestId: "has space" }],
   ])("400 with the zod issues for %s", async (_name, overrides) => {
-    const body = _name === "no body fields" ? {} : approvalRequest("cus_x", unique("bad"), overrides);
+    const body = _name === "no body fields" ? {} : approvalRequest("cus_x", uniqueId("bad"), overrides);
     const response = await api("POST", "/approvals", body);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: "invalid_json", issues: expect.any(Array) } });
   });
 
   it("400 for an approval whose expiresAt is already past", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
-    const body = approvalRequest(subjectId, unique("late"), {
+    const body = approvalRequest(subjectId, uniqueId("late"), {
       context: { kind: "k", title: "t", reason: "r", expiresAt: "2020-01-01T00:00:00Z" },
     });
     const response = await api("POST", "/approvals", body);
@@ -301,8 +308,8 @@ describe("bad input", () => {
   });
 
   it("409 for an unknown subject, 404 for its connection and for an unknown approval", async () => {
-    const subjectId = unique("nobody");
-    expect((await api("POST", "/approvals", approvalRequest(subjectId, unique("x")))).status).toBe(409);
+    const subjectId = uniqueId("nobody");
+    expect((await api("POST", "/approvals", approvalRequest(subjectId, uniqueId("x")))).status).toBe(409);
     expect((await api("GET", `/connections?subjectId=${subjectId}&contextKey=ctx`)).status).toBe(404);
     expect((await api("GET", "/approvals/never_created")).status).toBe(404);
   });
@@ -313,7 +320,7 @@ describe("bad input", () => {
   });
 
   it("a revoked connection stops new approvals", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     const session = await connectSubject(subjectId);
     await callback(
       nuvouchConnectionEvent("nuvouch.connection.revoked", {
@@ -322,7 +329,7 @@ describe("bad input", () => {
         contextKey: "merchant:acct_live_001",
       }),
     );
-    const response = await api("POST", "/approvals", approvalRequest(subjectId, unique("after_revoke")));
+    const response = await api("POST", "/approvals", approvalRequest(subjectId, uniqueId("after_revoke")));
     expect(response.status).toBe(409);
   });
 });
@@ -347,22 +354,22 @@ async function crashedIntent(externalRequestId: string, subjectId: string) {
 
 describe("approval create after a failure (contract §5)", () => {
   it("a `creating` row left by a crash does not skip the connection check: nothing reaches Nuvouch", async () => {
-    const connected = unique("cus");
+    const connected = uniqueId("cus");
     await connectSubject(connected);
-    const externalRequestId = unique("crash_unconnected");
+    const externalRequestId = uniqueId("crash_unconnected");
     await crashedIntent(externalRequestId, connected);
     await fakeControl("reset");
     // The retry names another subject, one that never connected.
-    const response = await api("POST", "/approvals", approvalRequest(unique("stranger"), externalRequestId));
+    const response = await api("POST", "/approvals", approvalRequest(uniqueId("stranger"), externalRequestId));
     expect(response.status).toBe(409);
     expect(await response.json()).toMatchObject({ error: { code: "connection_not_accepted" } });
     expect(await fakeApprovalPosts()).toBe(0);
   });
 
   it("a `creating` row left by a crash does not skip the expiry check", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
-    const externalRequestId = unique("crash_expired");
+    const externalRequestId = uniqueId("crash_expired");
     await crashedIntent(externalRequestId, subjectId);
     await fakeControl("reset");
     const late = approvalRequest(subjectId, externalRequestId, {
@@ -375,11 +382,11 @@ describe("approval create after a failure (contract §5)", () => {
   });
 
   it("the same externalRequestId with a different body is 409 idempotency_conflict; the record is unchanged", async () => {
-    const subjectId = unique("cus");
-    const otherSubject = unique("cus");
+    const subjectId = uniqueId("cus");
+    const otherSubject = uniqueId("cus");
     await connectSubject(subjectId);
     await connectSubject(otherSubject);
-    const externalRequestId = unique("idem");
+    const externalRequestId = uniqueId("idem");
     const first = await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId));
     expect(first.status).toBe(201);
     const record = (await first.json()) as Record<string, unknown>;
@@ -398,9 +405,9 @@ describe("approval create after a failure (contract §5)", () => {
   });
 
   it("the same request with its keys in another order, or padded ids, is the same request: 200, not a conflict", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
-    const externalRequestId = unique("canon");
+    const externalRequestId = uniqueId("canon");
     const original = approvalRequest(subjectId, externalRequestId);
     const created = await api("POST", "/approvals", original);
     expect(created.status).toBe(201);
@@ -412,9 +419,9 @@ describe("approval create after a failure (contract §5)", () => {
   });
 
   it("a request Nuvouch refused with a 4xx is `failed` with the reason; a different body is a conflict; the same body retries", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
-    const externalRequestId = unique("refused");
+    const externalRequestId = uniqueId("refused");
     await fakeControl("reset");
     await fakeControl("faults", { faults: [{ status: 422, code: "VALIDATION_ERROR" }] });
     const refused = await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId));
@@ -453,9 +460,9 @@ describe("approval create after a failure (contract §5)", () => {
   });
 
   it("a retry of a failed request runs every check again: a revoked connection stops it before Nuvouch", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     const session = await connectSubject(subjectId);
-    const externalRequestId = unique("refused_then_revoked");
+    const externalRequestId = uniqueId("refused_then_revoked");
     await fakeControl("reset");
     await fakeControl("faults", { faults: [{ status: 400, code: "VALIDATION_ERROR" }] });
     expect((await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId))).status).toBe(502);
@@ -474,10 +481,10 @@ describe("approval create after a failure (contract §5)", () => {
   });
 
   it("two concurrent requests with one externalRequestId and different bodies: one is created, the other is a conflict", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
     for (let round = 0; round < 4; round++) {
-      const externalRequestId = unique("race_bodies");
+      const externalRequestId = uniqueId("race_bodies");
       await fakeControl("reset");
       const answers = await Promise.all([
         api("POST", "/approvals", approvalRequest(subjectId, externalRequestId, { title: "A" })),
@@ -493,7 +500,7 @@ describe("approval create after a failure (contract §5)", () => {
 
 describe("the approval's effect is found by exact keys", () => {
   it("GET /approvals/pfx never reports the effect of approval pfx:other", async () => {
-    const prefix = unique("pfx");
+    const prefix = uniqueId("pfx");
     const { registry } = countingRegistry();
     await callback(
       nuvouchApprovalEvent("nuvouch.approval.approved", {
@@ -514,7 +521,7 @@ describe("the approval's effect is found by exact keys", () => {
   });
 
   it("the deciding event's forwarding is not the approval's effect", async () => {
-    const externalRequestId = unique("forwarded");
+    const externalRequestId = uniqueId("forwarded");
     const forwarding = { ...env, FORWARD_URL: `${env.FORWARD_SINK_URL}/ok` } as Env;
     const { env: testEnv, sent } = recordingEnv();
     await deliver(
@@ -535,9 +542,9 @@ describe("the approval's effect is found by exact keys", () => {
   });
 
   it("an approval whose decision is still pending shows no effect, even with effects under a longer id", async () => {
-    const subjectId = unique("cus");
+    const subjectId = uniqueId("cus");
     await connectSubject(subjectId);
-    const externalRequestId = unique("short");
+    const externalRequestId = uniqueId("short");
     expect((await api("POST", "/approvals", approvalRequest(subjectId, externalRequestId))).status).toBe(201);
     await callback(
       nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId: `${externalRequestId}:x`, subjectId }),
@@ -550,7 +557,7 @@ describe("the approval's effect is found by exact keys", () => {
 
 describe("connection sessions under concurrency", () => {
   it("six concurrent requests for one pair create one Nuvouch session, and all six answer it", async () => {
-    const subjectId = unique("cus_concurrent");
+    const subjectId = uniqueId("cus_concurrent");
     const contextKey = "merchant:acct_live_001";
     const answers = await Promise.all(
       Array.from({ length: 6 }, () => api("POST", "/connections", { subjectId, contextKey })),
@@ -566,7 +573,7 @@ describe("connection sessions under concurrency", () => {
   });
 
   it("a session stored between a request's first look and its claim is answered, not duplicated", async () => {
-    const subjectId = unique("cus_between");
+    const subjectId = uniqueId("cus_between");
     // Another request finishes (stores its session, releases its claim) just as this one
     // claims: injected into D1 right before the claim statement runs.
     let injected = false;
@@ -609,7 +616,7 @@ describe("connection sessions under concurrency", () => {
   });
 
   it("a request that finds the pair claimed and no session appearing answers 409 with Retry-After", async () => {
-    const subjectId = unique("cus_claimed");
+    const subjectId = uniqueId("cus_claimed");
     await env.DB.prepare(
       "INSERT INTO nuvouch_connection_intents (subject_id, context_key, claim_id, lease_until, created_at) VALUES (?, 'ctx', 'other', ?, 'x')",
     )
@@ -623,7 +630,7 @@ describe("connection sessions under concurrency", () => {
   }, 15_000); // it waits (about 2 s) for a session that never comes
 
   it("a claim whose holder died (lease expired) is taken over", async () => {
-    const subjectId = unique("cus_stale_claim");
+    const subjectId = uniqueId("cus_stale_claim");
     await env.DB.prepare(
       "INSERT INTO nuvouch_connection_intents (subject_id, context_key, claim_id, lease_until, created_at) VALUES (?, 'ctx', 'dead', ?, 'x')",
     )
@@ -635,7 +642,7 @@ describe("connection sessions under concurrency", () => {
   });
 
   it("a failed create releases the claim: the next request creates the session", async () => {
-    const subjectId = unique("cus_failed_claim");
+    const subjectId = uniqueId("cus_failed_claim");
     await fakeControl("reset");
     await fakeControl("faults", { faults: [{ status: 400, code: "VALIDATION_ERROR" }] });
     expect((await api("POST", "/connections", { subjectId, contextKey: "ctx" })).status).toBe(502);
@@ -643,7 +650,7 @@ describe("connection sessions under concurrency", () => {
   });
 
   it("a session id Nuvouch already gave another subject is 502 nuvouch_rejected, and nothing changes", async () => {
-    const owner = unique("cus_owner");
+    const owner = uniqueId("cus_owner");
     const created = (await (await api("POST", "/connections", { subjectId: owner, contextKey: "ctx" })).json()) as {
       connectionSessionId: string;
       shortCode: string;
@@ -652,7 +659,7 @@ describe("connection sessions under concurrency", () => {
       .bind(created.connectionSessionId)
       .first();
 
-    const intruder = unique("cus_intruder");
+    const intruder = uniqueId("cus_intruder");
     await fakeControl("faults", {
       faults: [
         {
@@ -710,7 +717,7 @@ describe("Nuvouch rate limits never hold the caller past the budget", () => {
     const response = await api(
       "POST",
       "/connections",
-      { subjectId: unique("cus"), contextKey: "ctx" },
+      { subjectId: uniqueId("cus"), contextKey: "ctx" },
       { client: time.client },
     );
     expect(response.status).toBe(503);
@@ -735,7 +742,7 @@ describe("Nuvouch rate limits never hold the caller past the budget", () => {
     const response = await api(
       "POST",
       "/connections",
-      { subjectId: unique("cus"), contextKey: "ctx" },
+      { subjectId: uniqueId("cus"), contextKey: "ctx" },
       { client: time.client },
     );
     expect(response.status).toBe(503);
@@ -757,7 +764,7 @@ describe("Nuvouch rate limits never hold the caller past the budget", () => {
     const response = await api(
       "POST",
       "/connections",
-      { subjectId: unique("cus"), contextKey: "ctx" },
+      { subjectId: uniqueId("cus"), contextKey: "ctx" },
       { client: time.client },
     );
     expect(response.status).toBe(503);

@@ -14,7 +14,7 @@ import type { EventMessage } from "../src/queue/message";
 import wranglerToml from "../wrangler.toml?raw";
 import { consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
 import { NOW_MS, recordingEnv } from "./support/gateway";
-import { novaEvent, nuvouchApprovalEvent } from "./support/payloads";
+import { novaEvent, nuvouchApprovalEvent, uniqueId } from "./support/payloads";
 import { sha256HexNode } from "./support/sign";
 
 // The stuck-event sweep (contract §9): an event left `retrying` after every queue message
@@ -24,13 +24,10 @@ const HOUR = 60 * 60 * 1000;
 /** Long enough ago that no queue message for the event can exist any more. */
 const STUCK_SINCE = NOW_MS - STUCK_AFTER_SECONDS * 1000 - HOUR;
 
-let n = 0;
-const unique = (label: string) => `${label}_${++n}_${Date.now().toString(36)}`;
-
 /** An approval callback whose effect failed at `atMs`: the event is left `retrying` then. */
 async function retryingApproval(atMs: number) {
   const { registry, runs, behaviour } = countingRegistry();
-  const externalRequestId = unique("stuck");
+  const externalRequestId = uniqueId("stuck");
   const message = await messageFor("nuvouch", nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId }));
   behaviour.failures = 1;
   await consume([message], { registry, nowMs: atMs });

@@ -110,6 +110,12 @@ export function countingRegistry() {
   return { registry, runs, behaviour };
 }
 
+export async function approvalRow(externalRequestId: string) {
+  return env.DB.prepare("SELECT * FROM nuvouch_approvals WHERE external_request_id = ?")
+    .bind(externalRequestId)
+    .first<Record<string, unknown>>();
+}
+
 export async function eventRow(id: string) {
   return env.DB.prepare("SELECT * FROM events WHERE id = ?").bind(id).first<Record<string, unknown>>();
 }

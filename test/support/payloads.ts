@@ -1,6 +1,12 @@
 let counter = 0;
 const unique = () => `${Date.now().toString(36)}${(counter++).toString(36)}`;
 
+let labelled = 0;
+/** An id no other test of this run holds, that says what it is: `<label>_<n>_<time>`. */
+export function uniqueId(label: string): string {
+  return `${label}_${++labelled}_${Date.now().toString(36)}`;
+}
+
 export function novaEvent(overrides: Record<string, unknown> = {}) {
   return {
     eventId: `evt_${unique()}`,
