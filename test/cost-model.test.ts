@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import {
-  CONSUMER_BATCH_SIZE as MODEL_BATCH_SIZE,
-  PRICE_PER_MILLION as MODEL_PRICES,
-  QUEUE_OPERATIONS_PER_MESSAGE as MODEL_QUEUE_OPERATIONS,
+  CONSUMER_BATCH_SIZE as BATCH_SIZE,
   OPERATIONS,
+  PRICE_PER_MILLION,
+  QUEUE_OPERATIONS_PER_MESSAGE,
 } from "../scripts/capacity/model.ts";
+import wranglerToml from "../wrangler.toml?raw";
 import { consume, countingRegistry } from "./support/consumer";
 import { deliver } from "./support/gateway";
 import { type Meter, meteredD1, meteredKv, meteredQueue, newMeter } from "./support/metered";
@@ -13,19 +14,9 @@ import { novaEvent, nuveiWebhook, nuvouchApprovalEvent } from "./support/payload
 
 // The billable operations of one accepted delivery, counted on the real local bindings
 // (D1's own rows_read / rows_written, which count index rows as D1 bills them), then
-// priced at Cloudflare's list prices (Workers Paid, beyond the included usage, USD).
-const PRICE_PER_MILLION = {
-  workerRequest: 0.3,
-  kvRead: 0.5,
-  kvWrite: 5.0,
-  queueOperation: 0.4,
-  d1RowRead: 0.001,
-  d1RowWritten: 1.0,
-};
-// A message is written, read and deleted: three operations (each per 64 KB).
-const QUEUE_OPERATIONS_PER_MESSAGE = 3;
-// wrangler.toml's max_batch_size: one consumer invocation per full batch.
-const BATCH_SIZE = 50;
+// priced at Cloudflare's list prices as the model holds them (Workers Paid, beyond the
+// included usage, USD); a message is three queue operations, and a consumer invocation
+// takes a full batch.
 
 interface Scenario {
   name: string;
@@ -169,10 +160,10 @@ describe("cost per million accepted deliveries", () => {
 });
 
 describe("the capacity model (npm run capacity, scripts/capacity/model.ts)", () => {
-  it("prices operations as this file does", () => {
-    expect(MODEL_PRICES).toMatchObject(PRICE_PER_MILLION);
-    expect(MODEL_BATCH_SIZE).toBe(BATCH_SIZE);
-    expect(MODEL_QUEUE_OPERATIONS).toBe(QUEUE_OPERATIONS_PER_MESSAGE);
+  it("batches messages as wrangler.toml's consumers do", () => {
+    const sizes = [...wranglerToml.matchAll(/^max_batch_size\s*=\s*(\d+)/gm)].map((match) => Number(match[1]));
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(new Set(sizes)).toEqual(new Set([BATCH_SIZE]));
   });
 
   it("counts, per delivery, exactly the operations measured on the real bindings", async () => {
