@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { purgeExpired } from "../src/maintenance/retention";
-import { RefusalAggregator } from "../src/monitor/rejections";
+import { RefusalAggregator, type RejectionSummary as Rejection } from "../src/monitor/rejections";
 import { callGateway, webhookRequest } from "./support/gateway";
 import { meteredD1, newMeter } from "./support/metered";
 import { novaEvent } from "./support/payloads";
@@ -14,15 +14,6 @@ afterEach(() => vi.restoreAllMocks());
 
 const MINUTE = 60_000;
 const auth = { authorization: `Bearer ${TEST_SECRETS.ADMIN_API_TOKEN}` };
-
-interface Rejection {
-  provider: string;
-  code: string;
-  status: number;
-  count: number;
-  lastAt: string;
-  lastReason: string | null;
-}
 
 async function rejections(window: string, nowMs: number): Promise<Rejection[]> {
   const response = await callGateway(
