@@ -5,16 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { newStory } from "../src/providers/simulation.node.ts";
 import { buildPayload, type ProviderName, signatureHeaders, simulators } from "../src/providers/simulators.node.ts";
 import { type DevGateway, eventually, startDevGateway } from "./support/dev-gateway.ts";
-import { adminGet, mapLimit } from "./support/operator.ts";
-
-interface Rejection {
-  provider: string;
-  code: string;
-  status: number;
-  count: number;
-  lastAt: string;
-  lastReason: string | null;
-}
+import { type ApiRejection, adminGet, mapLimit } from "./support/operator.ts";
 
 let gateway: DevGateway;
 before(async () => {
@@ -79,7 +70,7 @@ describe("refused deliveries under wrangler dev", () => {
     // Poll, within the contract's 30 s lag, until every refusal has been flushed.
     const rejections = await eventually(
       async () => {
-        const { status, body: answer } = await adminGet<{ rejections: Rejection[] }>(
+        const { status, body: answer } = await adminGet<{ rejections: ApiRejection[] }>(
           gateway,
           "/api/rejections?window=15m",
         );

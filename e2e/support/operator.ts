@@ -47,6 +47,16 @@ export type ApiEventDetail = ApiEvent & {
   rawBody?: { encoding: "utf-8" | "base64"; contentType: string | null; text: string };
 };
 
+/** One row of `GET /api/rejections`: refusals counted per provider and code. */
+export interface ApiRejection {
+  provider: string;
+  code: string;
+  status: number;
+  count: number;
+  lastAt: string;
+  lastReason: string | null;
+}
+
 export interface Answer {
   status: number;
   body: { status?: string; id?: string; error?: { code?: string } };
