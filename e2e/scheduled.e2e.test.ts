@@ -8,6 +8,7 @@ import { randomInt } from "node:crypto";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startFakeNuvouch } from "../scripts/fake-nuvouch/server.ts";
+import { approvalRequestBody } from "../src/providers/nuvouch/simulator.node.ts";
 import { type DevGateway, devSecrets, eventually, startDevGateway } from "./support/dev-gateway.ts";
 import { adminGet, adminPost, listAllEvents, processedEvent, sendSigned } from "./support/operator.ts";
 import { runSimulator } from "./support/simulator-cli.ts";
@@ -74,20 +75,16 @@ describe("reconciliation: an approval decided at Nuvouch whose callback never ca
       30_000,
       "connection accepted",
     );
-    const approval = await adminPost(gateway, "/api/nuvouch/approvals", {
-      targetSubject: { subjectId, contextKey: CONTEXT },
-      externalRequestId,
-      title: "Approve payment",
-      summary: "Stripe needs the customer to confirm a high-risk payment.",
-      requestedFor: "Payment authorization",
-      actor: { id: "payments_agent_01", name: "Stripe Payment Agent" },
-      context: {
-        kind: "digital-service",
-        title: "Card payment",
-        reason: "High-risk payment requires customer confirmation",
+    const approval = await adminPost(
+      gateway,
+      "/api/nuvouch/approvals",
+      approvalRequestBody({
+        subjectId,
+        contextKey: CONTEXT,
+        externalRequestId,
         expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      },
-    });
+      }),
+    );
     assert.equal(approval.status, 201);
     ({ approvalRequestId } = await json<{ approvalRequestId: string }>(approval));
     await control(`decisions/approve/${externalRequestId}`);

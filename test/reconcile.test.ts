@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { reconcileApprovals } from "../src/maintenance/reconcile";
 import { EVERY_FIVE_MINUTES } from "../src/maintenance/schedule";
+import { approvalRequestBody } from "../src/providers/nuvouch/simulator.node.ts";
 import type { EventMessage } from "../src/queue/message";
 import { consume, countingRegistry, eventRow, messageFor } from "./support/consumer";
 import { callGateway, deliver, NOW_MS, recordingEnv } from "./support/gateway";
@@ -73,20 +74,11 @@ async function pendingApproval() {
     }),
   );
   const externalRequestId = unique("payment_auth");
-  const created = await api("POST", "/approvals", {
-    targetSubject: { subjectId, contextKey: CONTEXT },
-    externalRequestId,
-    title: "Approve payment",
-    summary: "Stripe needs the customer to confirm a high-risk payment.",
-    requestedFor: "Payment authorization",
-    actor: { id: "payments_agent_01", name: "Stripe Payment Agent" },
-    context: {
-      kind: "digital-service",
-      title: "Card payment",
-      reason: "High-risk payment",
-      expiresAt: "2026-11-23T18:00:00.000Z",
-    },
-  });
+  const created = await api(
+    "POST",
+    "/approvals",
+    approvalRequestBody({ subjectId, contextKey: CONTEXT, externalRequestId, expiresAt: "2026-11-23T18:00:00.000Z" }),
+  );
   expect(created.status).toBe(201);
   const { approvalRequestId } = (await created.json()) as { approvalRequestId: string };
   return { subjectId, externalRequestId, approvalRequestId };

@@ -38,3 +38,29 @@ export const nuvouchSimulator = {
   describe: (payload) => String(payload.id),
   sign: (body, secret, t) => ({ "x-nuvouch-signature": timestampedSignature(body, secret, t) }),
 } as const satisfies Simulator<"nuvouch">;
+
+/**
+ * A `POST /api/nuvouch/approvals` body (contract §7): a payment the customer is asked to confirm.
+ * The integrator's side, for the tests and tools that create an approval before its callback.
+ */
+export function approvalRequestBody(input: {
+  subjectId: string;
+  contextKey: string;
+  externalRequestId: string;
+  expiresAt: string;
+}) {
+  return {
+    targetSubject: { subjectId: input.subjectId, contextKey: input.contextKey },
+    externalRequestId: input.externalRequestId,
+    title: "Approve payment",
+    summary: "Stripe needs the customer to confirm a high-risk payment.",
+    requestedFor: "Payment authorization",
+    actor: { id: "payments_agent_01", name: "Stripe Payment Agent" },
+    context: {
+      kind: "digital-service",
+      title: "Card payment",
+      reason: "High-risk payment requires customer confirmation",
+      expiresAt: input.expiresAt,
+    },
+  };
+}
