@@ -24,6 +24,10 @@ export const CORE = [
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
+  plugins: ["@stryker-mutator/vitest-runner", "./test/mutation/ignore-log-calls.mjs"],
+  // The only exclusion: mutants inside log(…) / warnOnce(…) calls, which change a log line and nothing
+  // a provider, an operator or the API can see. Every other mutant counts.
+  ignorers: ["log-calls"],
   vitest: { configFile: "vitest.config.ts", related: false },
   // TypeScript 7 ships no JavaScript compiler API, so Stryker's tsconfig preprocessor cannot read
   // one: point it at a file that does not exist, and it leaves the sources as they are.
