@@ -18,17 +18,17 @@
 // Then a CPU profile of the main arms through workerd's inspector (Chrome DevTools protocol over a
 // WebSocket), attributed to source files through the bundle's source map: where the difference goes.
 import { spawnSync } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { SourceMap } from "node:module";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseEnv } from "node:util";
 import { build, type Plugin } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { buildDashboard } from "../scripts/build-dashboard.ts";
+import { devVarsExample, novaBody, novaSignature as sign } from "./lib/nova-deliveries.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH = join(ROOT, "bench");
@@ -85,8 +85,7 @@ function gatewayBindings(): Record<string, string> {
   const section = toml.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
   const vars: Record<string, string> = {};
   for (const match of section.matchAll(/^(\w+)\s*=\s*"(.*)"\s*$/gm)) vars[match[1] as string] = match[2] as string;
-  const secrets = parseEnv(readFileSync(join(ROOT, ".dev.vars.example"), "utf8")) as Record<string, string>;
-  return { ...vars, ...secrets };
+  return { ...vars, ...devVarsExample() };
 }
 
 interface Bundle {
@@ -202,31 +201,9 @@ function cpuMs(pid: number, task?: number): number {
 
 // ---------------------------------------------------------------- deliveries
 
-const secrets = parseEnv(readFileSync(join(ROOT, ".dev.vars.example"), "utf8"));
-const SECRET = secrets.NOVA_WEBHOOK_SECRET ?? "";
+const SECRET = devVarsExample().NOVA_WEBHOOK_SECRET ?? "";
 const runTag = randomBytes(4).toString("hex");
 let serial = 0;
-
-function novaBody(eventId: string, size: number): string {
-  const event = {
-    eventId,
-    type: "payment.succeeded",
-    occurredAt: new Date().toISOString(),
-    version: 1,
-    data: {
-      paymentId: `pay_${eventId.slice(-12)}`,
-      amount: 1999,
-      currency: "EUR",
-      customer: { id: "cus_bench", email: "someone@example.com" },
-      note: "",
-    },
-  };
-  event.data.note = "x".repeat(Math.max(0, size - JSON.stringify(event).length));
-  return JSON.stringify(event);
-}
-
-const sign = (body: string, secret: string, t = Math.floor(Date.now() / 1000)) =>
-  `t=${t},v1=${createHmac("sha256", secret).update(`${t}.`).update(body).digest("hex")}`;
 
 interface Delivery {
   header: string;
