@@ -12,31 +12,26 @@
 // answered by the router itself: the cost of the dev plumbing alone.
 //
 // Isolation: the gateway is bundled once at the start (`wrangler deploy --dry-run`) and served
-// from a temp dir, so edits to src/ during the run don't reload it; state (--persist-to), the
-// dev registry and the gateway's .dev.vars (copied from .dev.vars.example) live in that temp
-// dir too. The developer's .dev.vars and .wrangler/state are never read or written. All
-// traffic goes to 127.0.0.1. wrangler is stopped (its whole process group) at the end, on
-// Ctrl-C and on errors.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+// from a temp dir, so edits to src/ during the run don't reload it; the dev registry lives in that
+// temp dir too. wrangler dev is started as the e2e tests start it (e2e/support/dev-gateway.ts):
+// throwaway state with the migrations applied, the dev-only secrets of .dev.vars.example. The
+// developer's .dev.vars and .wrangler/state are never read or written. All traffic goes to
+// 127.0.0.1. wrangler is stopped (its whole process group) at the end, on Ctrl-C and on errors.
+//
+// `npm run bench:ingest -- --check` starts it all and runs the smoke checks only: no measurement.
+// `-- --help` lists the knobs.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseEnv } from "node:util";
+import { type DevGateway, startDevGateway, withoutConsumers } from "../e2e/support/dev-gateway.ts";
+import { ARMS, type Arm, machine, ms, ORDER, type Run, report } from "./lib/ingest-report.ts";
+import { novaSignature, novaBody as paddedNovaBody } from "./lib/nova-deliveries.ts";
+import { logSince, ROLES, type Role, settle, treeCpu } from "./lib/wrangler-dev.ts";
+import { runWrk, stopWrk } from "./lib/wrk.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PORT = Number(process.env.BENCH_PORT ?? 8811);
@@ -52,83 +47,62 @@ const BODY_BYTES = Number(process.env.BENCH_BODY_BYTES ?? 1024);
  * the ingest paths alone, without what their consumers cost the same workerd.
  */
 const CONSUMERS = process.env.BENCH_GATEWAY_CONSUMERS !== "off";
+const CHECK_ONLY = process.argv.includes("--check");
 const WATCHDOG_MS = 14 * 60_000;
 const BASE = `http://127.0.0.1:${PORT}`;
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-const LUA = join(ROOT, "bench", "wrk", "deliveries.lua");
 
-type Arm = "full" | "edge" | "naive" | "bare" | "reject" | "duplicate" | "direct";
-const ARMS: Record<Arm, { path: string; what: string }> = {
-  full: { path: "/webhooks/nova", what: "gateway (DEDUPE_MODE=kv), valid distinct Nova deliveries → 202" },
-  edge: { path: "/edge/webhooks/nova", what: "gateway (DEDUPE_MODE=edge), same deliveries → 202" },
-  naive: { path: "/naive/webhooks/nova", what: "naive peer (bench/naive), same deliveries → 202" },
-  bare: { path: "/bare/webhooks/nova", what: "bare Hono worker, same deliveries → 202" },
-  reject: { path: "/webhooks/nova", what: "gateway, bad signature → 401" },
-  duplicate: { path: "/webhooks/nova", what: "gateway, one accepted delivery repeated → 200 duplicate" },
-  direct: { path: "/direct/webhooks/nova", what: "router answers itself (plumbing only)" },
-};
-const ORDER: Arm[] = ["full", "edge", "naive", "bare", "reject", "duplicate", "direct"];
+const HELP = `npm run bench:ingest [-- --check | --help]
 
-interface WrkResult {
-  requests: number;
-  duration_us: number;
-  connect_errors: number;
-  read_errors: number;
-  write_errors: number;
-  non2xx: number;
-  timeouts: number;
-  p50_us: number;
-  p90_us: number;
-  p99_us: number;
-  max_us: number;
-  wrapped: number;
-}
+  --check   start the workers and run the smoke checks, then stop: no measurement
+  --help    this text
 
-interface Run extends WrkResult {
-  arm: Arm;
-  round: number;
-  rps: number;
-  load: string;
-  /** How long the log kept growing after wrk stopped: in-flight requests and the queue consumer draining. */
-  drainMs: number;
-  outcomes: Record<string, number>;
-  statuses: Record<string, number>;
-  /** CPU ms per answered request, by process of the wrangler tree, the drain after the run included. */
-  cpu: Record<Role, number> | undefined;
+Knobs (environment): BENCH_DURATION (10 s), BENCH_WARMUP (5 s), BENCH_ROUNDS (3, at least 3),
+BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_BODY_BYTES (1024), BENCH_PORT (8811),
+BENCH_INSPECTOR_PORT (BENCH_PORT + 1), BENCH_GATEWAY_CONSUMERS=off (no queue consumers).
+See bench/README.md.`;
+
+if (process.argv.includes("--help")) {
+  console.log(HELP);
+  process.exit(0);
 }
 
 // ---------------------------------------------------------------- process management
 
-let wrangler: ChildProcess | undefined;
-let wrk: ChildProcess | undefined;
+let gateway: DevGateway | undefined;
+let stopping = false;
 let tmp: string | undefined;
 let keepTmp = false;
 
+/** Stops wrangler's whole process group, synchronously (it may run in process.on("exit")). */
 function stopWrangler(): void {
-  const child = wrangler;
-  wrangler = undefined;
-  if (!child?.pid || child.exitCode !== null) return;
+  const pid = gateway?.pid;
+  stopping = true;
+  if (!pid) return;
   try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {}
+    process.kill(-pid, "SIGTERM");
+  } catch {
+    return; // already gone
+  }
   // Give workerd a moment, then make sure nothing of the group survives.
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     try {
-      process.kill(-child.pid, 0);
+      process.kill(-pid, 0);
     } catch {
       return;
     }
     spawnSync("sleep", ["0.2"]);
   }
   try {
-    process.kill(-child.pid, "SIGKILL");
+    process.kill(-pid, "SIGKILL");
   } catch {}
 }
 
 function cleanup(): void {
-  if (wrk?.pid && wrk.exitCode === null) wrk.kill("SIGTERM");
+  stopWrk();
   stopWrangler();
+  if (gateway && !keepTmp) rmSync(gateway.persistDir, { recursive: true, force: true });
   if (tmp && !keepTmp) rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -151,24 +125,12 @@ watchdog.unref();
 function fail(message: string): never {
   keepTmp = true;
   console.error(`\nbench:ingest failed: ${message}`);
-  if (tmp) console.error(`(wrangler log and state kept in ${tmp})`);
+  if (tmp) console.error(`(wrangler log kept in ${tmp}${gateway ? `, state in ${gateway.persistDir}` : ""})`);
   cleanup();
   process.exit(1);
 }
 
 const sleep = (ms: number) => new Promise((resolve_) => setTimeout(resolve_, ms));
-
-/** A wrangler.toml without its [[queues.consumers]] tables (each up to the next table header). */
-function withoutConsumers(toml: string): string {
-  let skipping = false;
-  return toml
-    .split("\n")
-    .filter((line) => {
-      if (/^\s*\[/.test(line)) skipping = /^\s*\[\[queues\.consumers\]\]/.test(line);
-      return !skipping;
-    })
-    .join("\n");
-}
 
 /** A wrangler.toml with `name = "value"` in its top-level [vars] (replaced, or added first). */
 function withVar(toml: string, name: string, value: string): string {
@@ -180,11 +142,9 @@ function withVar(toml: string, name: string, value: string): string {
   return [top, ...rest].join("");
 }
 
-function wranglerEnv(registry: string): NodeJS.ProcessEnv {
+/** What wrangler runs with here, beyond e2e/support/dev-gateway.ts's own (no metrics, CI, no colour). */
+function wranglerEnv(registry: string): Record<string, string> {
   return {
-    ...process.env,
-    // The Node 22 that runs this script (node_modules/.bin/node under npm), for wrangler's children too.
-    PATH: `${dirname(process.execPath)}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
     WRANGLER_SEND_METRICS: "false",
     WRANGLER_HIDE_BANNER: "true", // also skips the npm update check
     CLOUDFLARE_CF_FETCH_ENABLED: "false", // no request to workers.cloudflare.com for Request.cf
@@ -194,8 +154,18 @@ function wranglerEnv(registry: string): NodeJS.ProcessEnv {
   };
 }
 
-function runWrangler(args: string[], env: NodeJS.ProcessEnv, what: string): void {
-  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env, input: "y\n", encoding: "utf8" });
+function runWrangler(args: string[], env: Record<string, string>, what: string): void {
+  const result = spawnSync(process.execPath, [WRANGLER, ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      // The Node 22 that runs this script (node_modules/.bin/node under npm), for wrangler's children too.
+      PATH: `${dirname(process.execPath)}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+      ...env,
+    },
+    input: "y\n",
+    encoding: "utf8",
+  });
   if (result.status !== 0) fail(`${what} failed:\n${result.stdout}\n${result.stderr}`);
 }
 
@@ -212,28 +182,7 @@ function portInUse(port: number): Promise<boolean> {
 
 // ---------------------------------------------------------------- deliveries
 
-function novaBody(eventId: string): string {
-  const event = {
-    eventId,
-    type: "payment.succeeded",
-    occurredAt: new Date().toISOString(),
-    version: 1,
-    data: {
-      paymentId: `pay_${eventId.slice(-12)}`,
-      amount: 1999,
-      currency: "EUR",
-      customer: { id: "cus_bench", email: "someone@example.com" },
-      note: "",
-    },
-  };
-  const text = JSON.stringify(event);
-  event.data.note = "x".repeat(Math.max(0, BODY_BYTES - text.length));
-  return JSON.stringify(event);
-}
-
-function novaHeader(body: string, secret: string, t: number): string {
-  return `t=${t},v1=${createHmac("sha256", secret).update(`${t}.`).update(body).digest("hex")}`;
-}
+const novaBody = (eventId: string) => paddedNovaBody(eventId, BODY_BYTES);
 
 /** One line per delivery: "<x-nova-signature>\t<body>", every eventId unique to this run. */
 function writeDeliveries(file: string, count: number, secret: string, tag: string): void {
@@ -241,7 +190,7 @@ function writeDeliveries(file: string, count: number, secret: string, tag: strin
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const body = novaBody(`evt_bench_${tag}_${String(i).padStart(7, "0")}`);
-    lines.push(`${novaHeader(body, secret, t)}\t${body}`);
+    lines.push(`${novaSignature(body, secret, t)}\t${body}`);
   }
   writeFileSync(file, `${lines.join("\n")}\n`);
 }
@@ -260,238 +209,6 @@ async function post(path: string, body: string, signature: string): Promise<{ st
   }
 }
 
-// ---------------------------------------------------------------- wrk
-
-function runWrk(arm: Arm, deliveries: string, seconds: number): Promise<WrkResult> {
-  return new Promise((resolve_, reject) => {
-    const args = ["-t", String(THREADS), "-c", String(CONNECTIONS), "-d", `${seconds}s`, "--timeout", "5s"];
-    args.push("-s", LUA, `${BASE}${ARMS[arm].path}`);
-    const child = spawn("wrk", args, {
-      env: {
-        ...process.env,
-        BENCH_DELIVERIES: deliveries,
-        BENCH_PATH: ARMS[arm].path,
-        BENCH_HEADER: "x-nova-signature",
-        BENCH_THREADS: String(THREADS),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    wrk = child;
-    let out = "";
-    child.stdout?.on("data", (chunk) => {
-      out += chunk;
-    });
-    child.stderr?.on("data", (chunk) => {
-      out += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      wrk = undefined;
-      const line = out.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
-      if (code !== 0 || !line) return reject(new Error(`wrk exited with ${code}:\n${out}`));
-      resolve_(JSON.parse(line.slice("BENCH_RESULT ".length)) as WrkResult);
-    });
-  });
-}
-
-/**
- * From the log since `offset`: the gateway's own outcome lines (one JSON line per delivery, see
- * src/log.ts) and wrangler's request lines ("POST /path 202 Accepted"), i.e. every status the
- * router answered, including errors that never reached the gateway's handler.
- */
-function logSince(log: string, offset: number): { outcomes: Record<string, number>; statuses: Record<string, number> } {
-  const text = readFileSync(log).subarray(offset).toString("utf8");
-  const outcomes: Record<string, number> = {};
-  for (const match of text.matchAll(/"message":"delivery".*?"outcome":"([a-z_]+)","status":(\d+)/g)) {
-    const key = `${match[2]} ${match[1]}`;
-    outcomes[key] = (outcomes[key] ?? 0) + 1;
-  }
-  const statuses: Record<string, number> = {};
-  for (const match of text.matchAll(/\[wrangler:info\] POST \S+ (\d{3})/g)) {
-    statuses[match[1] as string] = (statuses[match[1] as string] ?? 0) + 1;
-  }
-  return { outcomes, statuses };
-}
-
-/**
- * Waits until the log has been quiet for `quietMs` (wrangler's request lines and the queue
- * consumer's "event processed" lines have stopped), at most `maxMs`. Returns how long after the
- * call the log last grew (0: it was already quiet).
- */
-async function settle(log: string, quietMs = 1000, maxMs = 20_000): Promise<number> {
-  const started = Date.now();
-  let size = statSync(log).size;
-  let since = Date.now();
-  while (Date.now() - started < maxMs) {
-    await sleep(250);
-    const now = statSync(log).size;
-    if (now !== size) {
-      size = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) break;
-  }
-  return Math.max(0, since - started);
-}
-
-// ---------------------------------------------------------------- CPU per process
-
-/** workers: the workerd that runs the three workers and Miniflare's KV/D1/Queue simulators. */
-type Role = "workers" | "proxy" | "wrangler";
-const ROLES: Role[] = ["workers", "proxy", "wrangler"];
-const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
-
-/** CPU time (ms) used so far by each process under `root`, summed by role. Linux /proc only. */
-function treeCpu(root: number): Record<Role, number> | undefined {
-  if (!existsSync("/proc/self/stat")) return undefined;
-  const procs = new Map<number, { ppid: number; ms: number; cmd: string }>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
-      procs.set(Number(entry), { ppid: Number(fields[1]), ms: (ticks * 1000) / CLOCK_TICKS, cmd });
-    } catch {} // gone meanwhile
-  }
-  const totals: Record<Role, number> = { workers: 0, proxy: 0, wrangler: 0 };
-  const tree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, p] of procs) {
-      if (!tree.has(pid) && tree.has(p.ppid)) {
-        tree.add(pid);
-        grew = true;
-      }
-    }
-  }
-  for (const pid of tree) {
-    const p = procs.get(pid);
-    if (!p) continue;
-    const role: Role = !p.cmd.includes("workerd")
-      ? "wrangler"
-      : p.cmd.includes(`entry=127.0.0.1:${PORT}`)
-        ? "proxy"
-        : "workers";
-    totals[role] += p.ms;
-  }
-  return totals;
-}
-
-// ---------------------------------------------------------------- reporting
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
-
-function machine(): string {
-  const model = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model;
-  return `${cpus().length} CPUs (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free)`;
-}
-
-function report(runs: Run[], log: string): void {
-  const byArm = (arm: Arm) => runs.filter((r) => r.arm === arm);
-  const rps = (arm: Arm) => median(byArm(arm).map((r) => r.rps));
-  const sum = (list: Run[], pick: (r: Run) => number) => list.reduce((total, r) => total + pick(r), 0);
-  const merge = (list: Run[], pick: (r: Run) => Record<string, number>) => {
-    const merged: Record<string, number> = {};
-    for (const r of list) for (const [k, v] of Object.entries(pick(r))) merged[k] = (merged[k] ?? 0) + v;
-    return Object.entries(merged)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join(", ");
-  };
-  console.log(
-    `\nResults: median of ${ROUNDS} rounds (${DURATION_S} s each, wrk -t${THREADS} -c${CONNECTIONS}), ~${BODY_BYTES} B Nova bodies${CONSUMERS ? "" : ", queue consumers OFF"}`,
-  );
-  const widths = [10, 7, 22, 9, 9, 8, 7];
-  const row = (cells: string[]) =>
-    console.log(
-      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  "),
-    );
-  row(["arm", "req/s", "req/s per round", "p50", "p99", "non-2xx", "errors"]);
-  for (const arm of ORDER) {
-    const list = byArm(arm);
-    row([
-      arm,
-      rps(arm).toFixed(0),
-      list.map((r) => r.rps.toFixed(0)).join(" / "),
-      ms(median(list.map((r) => r.p50_us))),
-      ms(median(list.map((r) => r.p99_us))),
-      String(sum(list, (r) => r.non2xx)),
-      String(sum(list, (r) => r.connect_errors + r.read_errors + r.write_errors + r.timeouts)),
-    ]);
-  }
-  console.log("(p50/p99: median over rounds; non-2xx and errors (socket errors + timeouts): totals over rounds)");
-  console.log(
-    "\nAnswers over all rounds, from wrangler's log (HTTP status per request; the gateway's own outcome lines):",
-  );
-  for (const arm of ORDER) {
-    const list = byArm(arm);
-    const outcomes = merge(list, (r) => r.outcomes);
-    console.log(
-      `  ${arm.padEnd(9)} HTTP ${merge(list, (r) => r.statuses) || "-"}${outcomes ? `   gateway ${outcomes}` : ""}`,
-    );
-  }
-
-  if (runs.every((r) => r.cpu)) {
-    console.log(
-      "\nCPU per answered request (ms, median over rounds; the queue consumer's work after the run included):",
-    );
-    console.log(
-      `  ${"arm".padEnd(9)} ${"workers".padStart(8)} ${"proxy".padStart(8)} ${"wrangler".padStart(8)} ${"total".padStart(8)}`,
-    );
-    for (const arm of ORDER) {
-      const list = byArm(arm);
-      const cell = (role: Role) => median(list.map((r) => r.cpu?.[role] ?? 0));
-      const total = median(list.map((r) => ROLES.reduce((t, role) => t + (r.cpu?.[role] ?? 0), 0)));
-      console.log(
-        `  ${arm.padEnd(9)} ${ROLES.map((role) => cell(role).toFixed(2).padStart(8)).join(" ")} ${total.toFixed(2).padStart(8)}`,
-      );
-    }
-    console.log(
-      "  (workers: the workerd running router, gateway, bare and Miniflare's KV/D1/Queue simulators; proxy: wrangler's\n" +
-        "   proxy workerd; wrangler: its Node process, which also prints every log line. wrk's own CPU is not counted.)",
-    );
-  }
-
-  const bare = rps("bare");
-  const full = rps("full") / bare;
-  const reject = rps("reject") / bare;
-  const validArms = byArm("full").concat(byArm("edge"), byArm("naive"));
-  const validNon2xx = sum(validArms, (r) => r.non2xx);
-  const rejectNon401 = sum(byArm("reject"), (r) => r.requests - r.non2xx);
-  const wrapped = sum(validArms, (r) => r.wrapped);
-  const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
-  console.log("\nRatios (median req/s) and targets:");
-  const naive = rps("naive");
-  console.log(
-    `  full / naive      ${(rps("full") / naive).toFixed(2)}x   target ≥ 1.0x    ${verdict(rps("full") >= naive)}`,
-  );
-  console.log(
-    `  edge / naive      ${(rps("edge") / naive).toFixed(2)}x   target ≥ 1.0x    ${verdict(rps("edge") >= naive)}`,
-  );
-  console.log(`  full / bare       ${full.toFixed(2)}x   target ≥ 0.85x   ${verdict(full >= 0.85)}`);
-  console.log(`  edge / bare       ${(rps("edge") / bare).toFixed(2)}x   (no target)`);
-  console.log(`  naive / bare      ${(naive / bare).toFixed(2)}x   (no target)`);
-  console.log(`  reject / bare     ${reject.toFixed(2)}x   target ≥ 0.95x   ${verdict(reject >= 0.95)}`);
-  console.log(`  duplicate / bare  ${(rps("duplicate") / bare).toFixed(2)}x   (no target)`);
-  console.log(
-    `  direct / bare     ${(rps("direct") / bare).toFixed(2)}x   (router alone: the ceiling of this dev setup)`,
-  );
-  console.log(`  non-2xx for valid deliveries: ${validNon2xx}   target 0   ${verdict(validNon2xx === 0)}`);
-  console.log(`  reject path answers that were 2xx/3xx (should be 0): ${rejectNon401}`);
-  if (wrapped > 0)
-    console.log(`  WARNING: the delivery list wrapped ${wrapped} times: later deliveries were duplicates`);
-  if (validNon2xx > 0) {
-    keepTmp = true;
-    console.log(`  wrangler's log is kept for a look at the non-2xx answers: ${log}`);
-  }
-  console.log(`\nload average (1 min) at the start of each run: ${runs.map((r) => r.load.split(" ")[0]).join(" ")}`);
-}
-
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -506,13 +223,15 @@ async function main(): Promise<void> {
   if (await portInUse(INSPECTOR_PORT)) fail(`port ${INSPECTOR_PORT} is in use; set BENCH_INSPECTOR_PORT`);
 
   tmp = mkdtempSync(join(tmpdir(), "bench-ingest-"));
-  const state = join(tmp, "state");
   const gatewayDir = join(tmp, "gateway");
   const deliveriesDir = join(tmp, "deliveries");
   mkdirSync(deliveriesDir);
   const log = join(tmp, "wrangler.log");
   const env = wranglerEnv(join(tmp, "registry"));
-  const wranglerVersion = spawnSync(process.execPath, [WRANGLER, "--version"], { env, encoding: "utf8" }).stdout.trim();
+  const wranglerVersion = spawnSync(process.execPath, [WRANGLER, "--version"], {
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  }).stdout.trim();
 
   console.log(`bench:ingest — ${new Date().toISOString()}`);
   console.log(
@@ -528,7 +247,7 @@ async function main(): Promise<void> {
   if (!CONSUMERS)
     console.log("BENCH_GATEWAY_CONSUMERS=off: the gateways and the naive peer run without queue consumers");
 
-  // 1. The gateway, bundled as it would deploy, served from the temp dir with the dev-only secrets.
+  // 1. The gateway, bundled as it would deploy, served from the temp dir.
   console.log("building the gateway (wrangler deploy --dry-run) …");
   runWrangler(["deploy", "--dry-run", "--outdir", gatewayDir, "-c", "wrangler.toml"], env, "bundling the gateway");
   let config = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
@@ -553,6 +272,8 @@ async function main(): Promise<void> {
       .replace(/^name\s*=.*$/m, 'name = "edge-webhook-gateway-edge"')
       .replaceAll(/"webhook-events(-dlq)?"/g, '"webhook-events-edge$1"'),
   );
+  // wrangler dev reads --env-file for the primary worker only (the gateways answer 401 without this):
+  // they read the dev-only secrets beside their config.
   copyFileSync(join(ROOT, ".dev.vars.example"), join(gatewayDir, ".dev.vars"));
   let naiveConfig = "bench/naive/wrangler.toml";
   if (!CONSUMERS) {
@@ -566,51 +287,33 @@ async function main(): Promise<void> {
       ),
     );
   }
-  const secret = parseEnv(readFileSync(join(ROOT, ".dev.vars.example"), "utf8")).NOVA_WEBHOOK_SECRET;
+  // 2. One wrangler dev (migrations applied to its throwaway state first): the router (primary, gets
+  // the port), both gateways, bare and naive.
+  const others = [join(gatewayDir, "wrangler.toml"), join(gatewayDir, "wrangler-edge.toml")];
+  others.push("bench/bare/wrangler.toml", naiveConfig);
+  console.log(`starting wrangler dev: bench/router/wrangler.toml, ${others.join(", ").replaceAll(tmp, "$TMP")}`);
+  try {
+    gateway = await startDevGateway({
+      primary: "bench/router/wrangler.toml",
+      configs: others,
+      port: PORT,
+      inspectorPort: INSPECTOR_PORT,
+      env,
+      logFile: log,
+    });
+  } catch (error) {
+    fail(error instanceof Error ? error.message.slice(-3000) : String(error));
+  }
+  const dev = gateway;
+  void dev.exited.then(() => {
+    if (!stopping) fail(`wrangler dev exited early:\n${readFileSync(log, "utf8").slice(-3000)}`);
+  });
+  const direct = await fetch(`${BASE}/direct/ping`, { method: "POST", body: "{}" });
+  if (direct.status !== 202) fail(`the router answered /direct/ping with ${direct.status}`);
+  const secret = dev.secrets.NOVA_WEBHOOK_SECRET;
   if (!secret) fail(".dev.vars.example has no NOVA_WEBHOOK_SECRET");
 
-  // 2. Local D1 migrations into the temp state only.
-  console.log("applying D1 migrations to the temp state …");
-  runWrangler(
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "-c", "wrangler.toml"],
-    env,
-    "d1 migrations apply",
-  );
-
-  // 3. One wrangler dev: router (primary, gets the port), gateway, bare.
-  const devArgs = [
-    "dev",
-    ...["-c", "bench/router/wrangler.toml", "-c", join(gatewayDir, "wrangler.toml")],
-    ...["-c", join(gatewayDir, "wrangler-edge.toml"), "-c", "bench/bare/wrangler.toml", "-c", naiveConfig],
-    ...["--ip", "127.0.0.1", "--port", String(PORT), "--inspector-port", String(INSPECTOR_PORT)],
-    ...["--persist-to", state, "--show-interactive-dev-session=false"],
-  ];
-  const logFd = openSync(log, "a");
-  console.log(`starting: wrangler ${devArgs.join(" ").replaceAll(tmp, "$TMP")}`);
-  wrangler = spawn(process.execPath, [WRANGLER, ...devArgs], {
-    cwd: ROOT,
-    env,
-    detached: true, // its own process group, so the whole tree (workerd included) can be stopped
-    stdio: ["ignore", logFd, logFd],
-  });
-  closeSync(logFd);
-  wrangler.on("exit", (code) => {
-    if (wrangler) fail(`wrangler dev exited early (${code}):\n${readFileSync(log, "utf8").slice(-3000)}`);
-  });
-  const readyBy = Date.now() + 120_000;
-  for (;;) {
-    try {
-      const [health, direct] = await Promise.all([
-        fetch(`${BASE}/healthz`),
-        fetch(`${BASE}/direct/ping`, { method: "POST", body: "{}" }),
-      ]);
-      if (health.status === 200 && direct.status === 202) break;
-    } catch {}
-    if (Date.now() > readyBy) fail(`wrangler dev not ready after 120 s:\n${readFileSync(log, "utf8").slice(-3000)}`);
-    await sleep(500);
-  }
-
-  // 4. Smoke checks: each path answers what docs/contract.md says, or the numbers mean nothing.
+  // 3. Smoke checks: each path answers what docs/contract.md says, or the numbers mean nothing.
   const runTag = randomBytes(4).toString("hex");
   const now = () => Math.floor(Date.now() / 1000);
   const probe = novaBody(`evt_bench_${runTag}_probe`);
@@ -630,17 +333,23 @@ async function main(): Promise<void> {
     }
     expect("repeated delivery", dup, 200, "duplicate");
   };
-  await acceptThenRepeat(probe, novaHeader(probe, secret, now()));
-  await acceptThenRepeat(probe, novaHeader(probe, secret, now()), ARMS.edge.path);
-  await acceptThenRepeat(probe, novaHeader(probe, secret, now()), ARMS.naive.path);
-  expect("naive peer, bad signature", await post(ARMS.naive.path, probe, novaHeader(probe, `${secret}x`, now())), 401);
-  expect("bad signature", await post(ARMS.full.path, probe, novaHeader(probe, `${secret}x`, now())), 401);
+  await acceptThenRepeat(probe, novaSignature(probe, secret, now()));
+  await acceptThenRepeat(probe, novaSignature(probe, secret, now()), ARMS.edge.path);
+  await acceptThenRepeat(probe, novaSignature(probe, secret, now()), ARMS.naive.path);
+  expect(
+    "naive peer, bad signature",
+    await post(ARMS.naive.path, probe, novaSignature(probe, `${secret}x`, now())),
+    401,
+  );
+  expect("bad signature", await post(ARMS.full.path, probe, novaSignature(probe, `${secret}x`, now())), 401);
   expect("bare worker", await post(ARMS.bare.path, probe, "unused"), 202, "accepted");
   console.log(
     "smoke checks passed: 202 accepted then 200 duplicate (gateway kv, gateway edge, naive), 401 on a bad signature, bare 202\n",
   );
 
-  // 5. Runs. Valid-path deliveries are generated just before each run (fresh timestamps, ids
+  if (CHECK_ONLY) return;
+
+  // 4. Runs. Valid-path deliveries are generated just before each run (fresh timestamps, ids
   // never used before); the list is sized from the warm-up rate so it doesn't wrap.
   let fileIndex = 0;
   let listSize = 4000;
@@ -650,10 +359,10 @@ async function main(): Promise<void> {
       writeDeliveries(file, listSize, secret, `${runTag}_${fileIndex}`);
     } else if (arm === "reject") {
       const body = novaBody(`evt_bench_${runTag}_reject`);
-      writeFileSync(file, `${novaHeader(body, `${secret}_wrong`, now())}\t${body}\n`);
+      writeFileSync(file, `${novaSignature(body, `${secret}_wrong`, now())}\t${body}\n`);
     } else {
       const body = novaBody(`evt_bench_${runTag}_dup_${fileIndex}`);
-      const header = novaHeader(body, secret, now());
+      const header = novaSignature(body, secret, now());
       await acceptThenRepeat(body, header);
       writeFileSync(file, `${header}\t${body}\n`);
     }
@@ -664,10 +373,17 @@ async function main(): Promise<void> {
     await settle(log);
     const load = readFileSync("/proc/loadavg", "utf8").trim();
     const offset = statSync(log).size;
-    const cpuBefore = wrangler?.pid ? treeCpu(wrangler.pid) : undefined;
-    const result = await runWrk(arm, file, seconds);
+    const cpuBefore = treeCpu(dev.pid, PORT);
+    const result = await runWrk({
+      base: BASE,
+      path: ARMS[arm].path,
+      deliveries: file,
+      seconds,
+      threads: THREADS,
+      connections: CONNECTIONS,
+    });
     const drainMs = await settle(log);
-    const cpuAfter = wrangler?.pid ? treeCpu(wrangler.pid) : undefined;
+    const cpuAfter = treeCpu(dev.pid, PORT);
     const { outcomes, statuses } = logSince(log, offset);
     rmSync(file, { force: true });
     const rps = result.requests / (result.duration_us / 1e6);
@@ -704,7 +420,15 @@ async function main(): Promise<void> {
 
   console.log("\narms:");
   for (const arm of ORDER) console.log(`  ${arm.padEnd(9)} ${BASE}${ARMS[arm].path}  ${ARMS[arm].what}`);
-  report(runs, log);
+  const keepLog = report(runs, log, {
+    rounds: ROUNDS,
+    durationS: DURATION_S,
+    threads: THREADS,
+    connections: CONNECTIONS,
+    bodyBytes: BODY_BYTES,
+    consumers: CONSUMERS,
+  });
+  if (keepLog) keepTmp = true;
   console.log(
     "\nAll of it runs on this machine: wrk, wrangler's proxy, workerd and the local KV/D1/Queue simulators share the\n" +
       "CPUs, so absolute req/s are those of `wrangler dev` here, not of Cloudflare's edge; the ratios are the point.",
@@ -716,5 +440,7 @@ try {
 } catch (error) {
   fail(error instanceof Error ? (error.stack ?? error.message) : String(error));
 }
+stopping = true;
+await gateway?.stop();
 cleanup();
 process.exit(0);

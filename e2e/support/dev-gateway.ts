@@ -1,8 +1,9 @@
 // Starts the real gateway under `wrangler dev` on a free loopback port, with its own
 // throwaway local state, the dev-only secrets of .dev.vars.example, and local D1
-// migrations applied: what `npm run dev` does, isolated for a test.
+// migrations applied: what `npm run dev` does, isolated for a test (and for bench:ingest
+// and bench:drain, which serve other workers beside it).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -19,7 +20,32 @@ export interface DevGateway {
   secrets: Record<string, string>;
   /** Everything wrangler dev printed so far (the worker's JSON logs included). */
   logs: () => string;
+  /** The wrangler process, leader of its own process group (workerd included). */
+  pid: number;
+  /** Settles when wrangler exits, stopped or not. */
+  exited: Promise<void>;
   stop: () => Promise<void>;
+}
+
+export interface DevGatewayOptions {
+  /** `--var`s, over wrangler.toml's [vars], for every worker served. */
+  vars?: Record<string, string>;
+  /** The config wrangler dev serves over HTTP; default the gateway's wrangler.toml (derived as below). */
+  primary?: string;
+  /** More workers, after the primary: reached through its service bindings. */
+  configs?: string[];
+  /** The main queue's max_retries for this gateway (wrangler.toml's otherwise): 0 dead-letters on the first failure. */
+  queueMaxRetries?: number;
+  /** false: wrangler.toml without its [[queues.consumers]], the ingest path alone. This and
+   * queueMaxRetries derive the default primary; a caller with its own primary derives its configs. */
+  consumers?: boolean;
+  /** Default: a free loopback port. */
+  port?: number;
+  inspectorPort?: number;
+  /** More environment for wrangler (e.g. its own registry path). */
+  env?: Record<string, string>;
+  /** Appends wrangler's output to this file instead of keeping it in memory: for long, loud runs. */
+  logFile?: string;
 }
 
 export function devSecrets(): Record<string, string> {
@@ -39,17 +65,33 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A wrangler.toml without its [[queues.consumers]] tables (each up to the next table header). */
+export function withoutConsumers(toml: string): string {
+  let skipping = false;
+  return toml
+    .split("\n")
+    .filter((line) => {
+      if (/^\s*\[/.test(line)) skipping = /^\s*\[\[queues\.consumers\]\]/.test(line);
+      return !skipping;
+    })
+    .join("\n");
+}
+
 /**
  * wrangler.toml with the main queue's `max_retries` replaced (so a test can dead-letter an
- * event in one attempt instead of 2.4 h of backoff), its paths made absolute so that it works
- * from `dir`; written there, and its path returned.
+ * event in one attempt instead of 2.4 h of backoff) or without consumers, its paths made
+ * absolute so that it works from `dir`; written there, and its path returned.
  */
-function configWithMaxRetries(dir: string, maxRetries: number): string {
-  const original = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  // The first consumer block is the main queue's (the DLQ's follows it).
-  const retries = original.replace(/^max_retries = \d+$/m, `max_retries = ${maxRetries}`);
-  if (retries === original) throw new Error("wrangler.toml: no max_retries to replace");
-  const absolute = retries
+function derivedConfig(dir: string, options: { queueMaxRetries?: number; consumers?: boolean }): string {
+  let toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  if (options.queueMaxRetries !== undefined) {
+    // The first consumer block is the main queue's (the DLQ's follows it).
+    const retries = toml.replace(/^max_retries = \d+$/m, `max_retries = ${options.queueMaxRetries}`);
+    if (retries === toml) throw new Error("wrangler.toml: no max_retries to replace");
+    toml = retries;
+  }
+  if (options.consumers === false) toml = withoutConsumers(toml);
+  const absolute = toml
     .replace(/^main = "(.+)"$/gm, (_, path: string) => `main = ${JSON.stringify(join(ROOT, path))}`)
     .replace(/^migrations_dir = "(.+)"$/gm, (_, path: string) => `migrations_dir = ${JSON.stringify(join(ROOT, path))}`)
     .replace(/^watch_dir = "(.+)"$/gm, (_, path: string) => `watch_dir = ${JSON.stringify(join(ROOT, path))}`)
@@ -62,21 +104,15 @@ function configWithMaxRetries(dir: string, maxRetries: number): string {
   return file;
 }
 
-export async function startDevGateway(
-  options: {
-    vars?: Record<string, string>;
-    configs?: string[];
-    /** The main queue's max_retries for this gateway (wrangler.toml's otherwise): 0 dead-letters on the first failure. */
-    queueMaxRetries?: number;
-  } = {},
-): Promise<DevGateway> {
-  const port = await freePort();
+export async function startDevGateway(options: DevGatewayOptions = {}): Promise<DevGateway> {
+  const port = options.port ?? (await freePort());
   const persist = mkdtempSync(join(tmpdir(), "gateway-e2e-"));
   // Beside the state, not in the state folder wrangler owns.
   const config =
-    options.queueMaxRetries === undefined
-      ? undefined
-      : configWithMaxRetries(mkdtempSync(join(tmpdir(), "gateway-e2e-config-")), options.queueMaxRetries);
+    options.primary === undefined && (options.queueMaxRetries !== undefined || options.consumers === false)
+      ? derivedConfig(mkdtempSync(join(tmpdir(), "gateway-e2e-config-")), options)
+      : undefined;
+  const primary = options.primary ?? config;
   // node_modules/.bin first: its node is the Node 22 wrangler needs, whoever started us.
   const env = {
     ...process.env,
@@ -84,6 +120,7 @@ export async function startDevGateway(
     WRANGLER_SEND_METRICS: "false",
     CI: "true",
     NO_COLOR: "1",
+    ...options.env,
   };
   const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
     cwd: ROOT,
@@ -94,15 +131,17 @@ export async function startDevGateway(
 
   const vars = Object.entries(options.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
   const configs = (options.configs ?? []).flatMap((config) => ["-c", config]);
+  const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a");
   const child: ChildProcess = spawn(
     WRANGLER,
     [
       "dev",
-      ...(configs.length || config ? ["-c", config ?? "wrangler.toml", ...configs] : []),
+      ...(configs.length || primary ? ["-c", primary ?? "wrangler.toml", ...configs] : []),
       "--ip",
       "127.0.0.1",
       "--port",
       String(port),
+      ...(options.inspectorPort === undefined ? [] : ["--inspector-port", String(options.inspectorPort)]),
       "--persist-to",
       persist,
       "--env-file",
@@ -111,11 +150,13 @@ export async function startDevGateway(
       "--show-interactive-dev-session=false",
       ...vars,
     ],
-    { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: ROOT, env, detached: true, stdio: ["ignore", logFd ?? "pipe", logFd ?? "pipe"] },
   );
+  if (logFd !== undefined) closeSync(logFd);
   let output = "";
   child.stdout?.on("data", (chunk) => (output += chunk));
   child.stderr?.on("data", (chunk) => (output += chunk));
+  const logs = () => (options.logFile ? readFileSync(options.logFile, "utf8") : output);
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
 
   const stop = async () => {
@@ -136,7 +177,7 @@ export async function startDevGateway(
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${logs()}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {
@@ -144,11 +185,12 @@ export async function startDevGateway(
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev did not answer /healthz within 90 s:\n${output}`);
+      throw new Error(`wrangler dev did not answer /healthz within 90 s:\n${logs()}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, persistDir: persist, secrets: devSecrets(), logs: () => output, stop };
+  if (!child.pid) throw new Error("wrangler dev has no pid");
+  return { url, persistDir: persist, secrets: devSecrets(), logs, pid: child.pid, exited, stop };
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
