@@ -705,70 +705,54 @@ describe("Nuvouch rate limits never hold the caller past the budget", () => {
     };
   }
 
-  it("a 429 with Retry-After: 30 is answered at once with 503 and Retry-After: 30, not held 60 s", async () => {
+  /** A connection request while the fake answers `faults` first, on a virtual clock. */
+  async function connectUnder(faults: { status: number; retryAfter: number }[]) {
     const time = virtualTime();
     await fakeControl("reset");
-    await fakeControl("faults", {
-      faults: [
-        { status: 429, retryAfter: 30 },
-        { status: 429, retryAfter: 30 },
-      ],
-    });
+    await fakeControl("faults", { faults });
     const response = await api(
       "POST",
       "/connections",
       { subjectId: uniqueId("cus"), contextKey: "ctx" },
       { client: time.client },
     );
+    return { response, slept: time.slept };
+  }
+
+  it("a 429 with Retry-After: 30 is answered at once with 503 and Retry-After: 30, not held 60 s", async () => {
+    const { response, slept } = await connectUnder([
+      { status: 429, retryAfter: 30 },
+      { status: 429, retryAfter: 30 },
+    ]);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("30");
     expect(await response.json()).toMatchObject({
       error: { code: "nuvouch_rate_limited", message: expect.stringContaining(`${FAKE}/v1/connection-sessions`) },
     });
-    expect(time.slept).toEqual([]);
+    expect(slept).toEqual([]);
     expect(await fakeRequests()).toHaveLength(1);
     await fakeControl("reset");
   });
 
   it("waits that fit the budget are waited; the one that would not fit is handed to the caller", async () => {
-    const time = virtualTime();
-    await fakeControl("reset");
-    await fakeControl("faults", {
-      faults: [
-        { status: 429, retryAfter: 6 },
-        { status: 429, retryAfter: 6 },
-      ],
-    });
-    const response = await api(
-      "POST",
-      "/connections",
-      { subjectId: uniqueId("cus"), contextKey: "ctx" },
-      { client: time.client },
-    );
+    const { response, slept } = await connectUnder([
+      { status: 429, retryAfter: 6 },
+      { status: 429, retryAfter: 6 },
+    ]);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("6");
-    expect(time.slept).toEqual([6000]);
+    expect(slept).toEqual([6000]);
     expect(await fakeRequests()).toHaveLength(2);
   });
 
   it("a 429 on the last attempt is 503 with Retry-After, too", async () => {
-    const time = virtualTime();
-    await fakeControl("reset");
-    await fakeControl("faults", {
-      faults: [
-        { status: 429, retryAfter: 1 },
-        { status: 429, retryAfter: 1 },
-        { status: 429, retryAfter: 2 },
-      ],
-    });
-    const response = await api(
-      "POST",
-      "/connections",
-      { subjectId: uniqueId("cus"), contextKey: "ctx" },
-      { client: time.client },
-    );
+    const { response, slept } = await connectUnder([
+      { status: 429, retryAfter: 1 },
+      { status: 429, retryAfter: 1 },
+      { status: 429, retryAfter: 2 },
+    ]);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("2");
-    expect(time.slept).toEqual([1000, 1000]);
+    expect(slept).toEqual([1000, 1000]);
   });
 });
