@@ -72,10 +72,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** Strict, padded, standard-alphabet base64 (RFC 4648 §4); anything else is a decoding failure. */
 export function fromBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (!BASE64.test(text)) return null;
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
+  return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
 }
 
 export function toBase64(bytes: ArrayBuffer | Uint8Array): string {

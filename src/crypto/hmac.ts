@@ -1,22 +1,38 @@
 import { toHex } from "./encoding";
 
-// Importing a key costs more than the HMAC of a small body, so keys are cached per
-// isolate. The map is keyed by the secret itself and only ever holds configured secrets.
-const keyCache = new Map<string, Promise<CryptoKey>>();
-const MAX_CACHED_KEYS = 64;
+/**
+ * Importing a key costs more than the HMAC of a small body, so keys are kept per isolate. Bounded: past
+ * `capacity` keys it starts over, which costs one import per secret. Keyed by the secret itself; it
+ * only ever holds configured secrets.
+ */
+export class KeyCache {
+  readonly #keys = new Map<string, Promise<CryptoKey>>();
+
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  key(secret: string | Uint8Array): Promise<CryptoKey> {
+    const cacheKey = typeof secret === "string" ? `s:${secret}` : `b:${toHex(secret)}`;
+    let key = this.#keys.get(cacheKey);
+    if (!key) {
+      if (this.#keys.size >= this.capacity) this.#keys.clear();
+      const raw = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+      key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+      this.#keys.set(cacheKey, key);
+      // A failed import must not poison the cache for the lifetime of the isolate.
+      key.catch(() => this.#keys.delete(cacheKey));
+    }
+    return key;
+  }
+}
+
+const keys = new KeyCache(64);
 
 export function hmacSha256Key(secret: string | Uint8Array): Promise<CryptoKey> {
-  const cacheKey = typeof secret === "string" ? `s:${secret}` : `b:${toHex(secret)}`;
-  let key = keyCache.get(cacheKey);
-  if (!key) {
-    if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
-    const raw = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
-    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-    keyCache.set(cacheKey, key);
-    // A failed import must not poison the cache for the lifetime of the isolate.
-    key.catch(() => keyCache.delete(cacheKey));
-  }
-  return key;
+  return keys.key(secret);
 }
 
 export async function hmacSha256(secret: string | Uint8Array, data: Uint8Array): Promise<Uint8Array> {
