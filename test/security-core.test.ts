@@ -7,6 +7,7 @@ import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fromBase64, fromHex, prefixed, toHex, utf8 } from "../src/crypto/encoding";
 import { hmacSha256, hmacSha256Key, KeyCache } from "../src/crypto/hmac";
+import { standardWebhookHeaders } from "../src/crypto/standard-webhooks";
 import { callGateway } from "./support/gateway";
 
 afterEach(() => vi.restoreAllMocks());
@@ -107,6 +108,12 @@ describe("strict decodings", () => {
   });
 });
 
+describe("Standard Webhooks headers", () => {
+  it("refuse to sign with no key at all", () => {
+    expect(() => standardWebhookHeaders([], "msg_1", new Date(0), "{}")).toThrow(new Error("no signing secret"));
+  });
+});
+
 describe("the operator API's token", () => {
   const call = (token: string | undefined, authorization?: string) =>
     callGateway(
@@ -148,6 +155,12 @@ describe("the operator API's token", () => {
         message: "ADMIN_API_TOKEN may hold only letters, digits and - . _ ~ + / = (and commas between tokens)",
       },
     });
+  });
+
+  it("is misconfigured when any token of a rotation list is, even if another is fine", async () => {
+    const response = await call("tok_1,tok 2", "Bearer tok_1");
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: { code: "admin_api_misconfigured" } });
   });
 
   it("accepts every character of the bearer alphabet, and trailing padding", async () => {
