@@ -166,7 +166,7 @@ describe("forwarding to FORWARD_URL under wrangler dev", () => {
       [{ name: "forward", status: "done", attempts: 2 }],
     );
     assert.equal(processedEvent.lastError, null);
-    // Both attempts are kept (contract §7): the refused one with what the sink answered, then the one it took.
+    // Both attempts are kept (docs/contract.md §7): the refused one with what the sink answered, then the one it took.
     const [forward] = processedEvent.effects;
     assert.ok(forward);
     assert.deepEqual(

@@ -1,4 +1,4 @@
-// The five-minute cron (contract §9) end to end, triggered as an operator would under
+// The five-minute cron (docs/contract.md §9) end to end, triggered as an operator would under
 // `wrangler dev`: reconciliation finds a decision Nuvouch made without sending its callback
 // (the fake Nuvouch decides it silently), and the sweep revives a `retrying` event whose
 // queue message is long gone.

@@ -1,4 +1,4 @@
--- What an operator needs to see and do (contract §7): refused deliveries, effect attempts,
+-- What an operator needs to see and do (docs/contract.md §7): refused deliveries, effect attempts,
 -- an audit list of replays, and alerts waiting to be sent.
 
 -- Refused webhook deliveries, one row per (minute, provider, code, status). Each isolate

@@ -67,3 +67,31 @@ describe("documentation links", () => {
     });
   }
 });
+
+describe("code comments that cite the interface", () => {
+  const CODE_DIRS = ["src", "test", "scripts", "e2e", "bench", "migrations"];
+  const sources = CODE_DIRS.flatMap((dir) =>
+    (readdirSync(join(ROOT, dir), { recursive: true }) as string[])
+      .filter((file) => /\.(ts|tsx|mjs|sql|lua)$/.test(file))
+      .map((file) => `${dir}/${file}`),
+  );
+  const sections = new Set(
+    [...readFileSync(join(ROOT, "docs/contract.md"), "utf8").matchAll(/^## (\d+)\. /gm)].map((m) => m[1]),
+  );
+
+  it("name docs/contract.md and a section it has, never an outside copy", () => {
+    const wrong: string[] = [];
+    for (const file of sources) {
+      if (file === "scripts/docs.test.ts") continue;
+      const text = readFileSync(join(ROOT, file), "utf8");
+      for (const match of text.matchAll(/(\S*)contract(?:\.md)? §(\d+)/g)) {
+        const [cited, prefix = "", section = ""] = match;
+        if (!`${prefix}contract.md`.endsWith("docs/contract.md") && !cited.includes("docs/contract.md"))
+          wrong.push(`${file}: "${cited}" does not name docs/contract.md`);
+        if (!sections.has(section)) wrong.push(`${file}: "${cited}": docs/contract.md has no §${section}`);
+      }
+      if (/\.\.\/shared|shared\/contract/.test(text)) wrong.push(`${file}: cites a contract outside the repository`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+});

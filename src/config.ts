@@ -68,7 +68,7 @@ export function getConfig(env: Env): Config {
   if (!config) {
     config = ConfigSchema.parse(env);
     // Forwards and alerts are signed with FORWARD_SIGNING_SECRET: a destination without it would
-    // send unsigned requests, or none (contract §1).
+    // send unsigned requests, or none (docs/contract.md §1).
     for (const url of ["FORWARD_URL", "ALERT_URL"] as const) {
       if (config[url] !== undefined && !secretIsSet(env, "FORWARD_SIGNING_SECRET")) {
         throw new Error(`configuration: ${url} is set but FORWARD_SIGNING_SECRET, which signs what it sends, is not`);

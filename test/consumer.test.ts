@@ -415,7 +415,7 @@ describe("faults", () => {
   });
 });
 
-describe("forwarding (contract §6)", () => {
+describe("forwarding (docs/contract.md §6)", () => {
   const forwardEnv = (mode: string, extra: Record<string, string> = {}) =>
     ({ ...env, FORWARD_URL: `${env.FORWARD_SINK_URL}/${mode}`, FORWARD_TIMEOUT_MS: "300", ...extra }) as Env;
 

@@ -8,7 +8,7 @@ import { uniqueId } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 import { sha256HexNode } from "./support/sign";
 
-// One payment is one row, whichever ids its webhooks carry (issue 15 item 2, contract §5
+// One payment is one row, whichever ids its webhooks carry (issue 15 item 2, docs/contract.md §5
 // and §7): webhooks through the real consumer and D1, answers through the operator API.
 
 async function api(path: string) {

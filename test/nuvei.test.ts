@@ -296,7 +296,7 @@ describe("migration 0007 gives rows written before it a precedence per field", (
   });
 });
 
-describe("Nuvei XML webhooks (issue 10 item 2, contract §4)", () => {
+describe("Nuvei XML webhooks (issue 10 item 2, docs/contract.md §4)", () => {
   const XML = "application/xml";
   const webhookXml = (transactionId: string, status: string, extra = "") =>
     `<?xml version="1.0" encoding="UTF-8"?>

@@ -352,7 +352,7 @@ async function crashedIntent(externalRequestId: string, subjectId: string) {
     .run();
 }
 
-describe("approval create after a failure (contract §5)", () => {
+describe("approval create after a failure (docs/contract.md §5)", () => {
   it("a `creating` row left by a crash does not skip the connection check: nothing reaches Nuvouch", async () => {
     const connected = uniqueId("cus");
     await connectSubject(connected);

@@ -11,7 +11,7 @@ import { callGateway, deliver, NOW_MS, recordingEnv } from "./support/gateway";
 import { nuvouchApprovalEvent, nuvouchConnectionEvent } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
 
-// Scheduled reconciliation (contract §9) against the fake Nuvouch, in a namespace of its
+// Scheduled reconciliation (docs/contract.md §9) against the fake Nuvouch, in a namespace of its
 // own (scripts/fake-nuvouch/server.ts) so the faults queued here meet only these requests.
 
 const FAKE = `${env.NUVOUCH_API_BASE_URL}/ns/reconcile`;
@@ -123,7 +123,7 @@ describe("a decision made at Nuvouch whose callback never came", () => {
       dedupeKey: `reconcile_${approvalRequestId}_approved`,
     });
     expect(summary.decided).toBeGreaterThanOrEqual(1);
-    // The contract §4 callback shape, so the consumer treats it as Nuvouch's own.
+    // The docs/contract.md §4 callback shape, so the consumer treats it as Nuvouch's own.
     expect(JSON.parse(message.payload as string)).toMatchObject({
       id: `reconcile_${approvalRequestId}_approved`,
       type: "nuvouch.approval.approved",

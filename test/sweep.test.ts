@@ -17,7 +17,7 @@ import { NOW_MS, recordingEnv } from "./support/gateway";
 import { novaEvent, nuvouchApprovalEvent, uniqueId } from "./support/payloads";
 import { sha256HexNode } from "./support/sign";
 
-// The stuck-event sweep (contract §9): an event left `retrying` after every queue message
+// The stuck-event sweep (docs/contract.md §9): an event left `retrying` after every queue message
 // for it must be gone is queued again, once, and its effects still run at most once.
 
 const HOUR = 60 * 60 * 1000;

@@ -17,7 +17,7 @@ export interface ApiEvent {
   lastError: string | null;
 }
 
-/** One attempt in an effect's `history` (contract §7). */
+/** One attempt in an effect's `history` (docs/contract.md §7). */
 export interface ApiAttempt {
   at: string;
   outcome: "done" | "failed" | "timeout";

@@ -172,7 +172,7 @@ async function freePort(): Promise<number> {
 
 // ─── signing ─────────────────────────────────────────────────────────────────────────
 
-describe("signing (contract §2)", () => {
+describe("signing (docs/contract.md §2)", () => {
   const body = Buffer.from('{"eventId":"evt_1","type":"payment.succeeded"}');
 
   it("matches a known answer computed with openssl", () => {
@@ -245,7 +245,7 @@ describe("secrets", () => {
 
 // ─── payloads ────────────────────────────────────────────────────────────────────────
 
-describe("payloads (contract §4)", () => {
+describe("payloads (docs/contract.md §4)", () => {
   const sources: Sources = { now: () => new Date("2026-11-23T12:00:00.000Z"), random: seededRandom(1) };
 
   it("the story helpers stay importable anywhere: no imports at all", () => {

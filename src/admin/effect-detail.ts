@@ -10,7 +10,7 @@ interface EffectSummary {
 }
 
 /**
- * An event's effects with their attempt history (contract §7), newest attempt last.
+ * An event's effects with their attempt history (docs/contract.md §7), newest attempt last.
  * `nextRetryAt` is the retry the queue was asked for, while the effect waits for it.
  */
 export async function effectDetails(db: D1Database, eventId: string) {

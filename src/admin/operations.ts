@@ -6,7 +6,7 @@ import { bulkReplayApi } from "./bulk-replay";
 import { rejectionsApi } from "./rejections";
 
 /**
- * What an operator needs beyond the event list (contract §7): refused deliveries, bulk
+ * What an operator needs beyond the event list (docs/contract.md §7): refused deliveries, bulk
  * replay and the audit list. Mounted inside the operator API, behind its bearer token.
  */
 export function operationsApi(options: { now: Clock; providers: ProviderRegistry }) {

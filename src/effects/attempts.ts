@@ -93,7 +93,7 @@ export function attemptsOfEvent(db: D1Database, eventId: string): D1PreparedStat
     .bind(eventId);
 }
 
-/** One history entry of contract §7; absent fields are left out, not null. */
+/** One history entry of docs/contract.md §7; absent fields are left out, not null. */
 export function toApiAttempt(row: AttemptRow) {
   return {
     at: row.at,

@@ -46,7 +46,7 @@ export function findEventIdentity(db: Pick<D1Database, "prepare">, id: string): 
 }
 
 /**
- * The conflict rule (contract §3): a body other than the one the event was recorded with. A row from
+ * The conflict rule (docs/contract.md §3): a body other than the one the event was recorded with. A row from
  * before body hashes were kept (NULL) matches any body: nothing is known against it.
  */
 export function isConflict(recorded: EventIdentity | null, bodySha256: string): boolean {
@@ -159,7 +159,7 @@ function bindMessage(
   );
 }
 
-/** A verified delivery that does not parse (contract §3), as it arrived. */
+/** A verified delivery that does not parse (docs/contract.md §3), as it arrived. */
 export interface QuarantinedDelivery {
   id: string;
   provider: string;

@@ -16,7 +16,7 @@ export function zodValidate<T extends "json" | "query", S extends z.ZodType>(tar
   });
 }
 
-/** A list's `limit` query parameter: a whole number 1 to 200, 50 unless given (contract §7). */
+/** A list's `limit` query parameter: a whole number 1 to 200, 50 unless given (docs/contract.md §7). */
 export const pageLimit = () =>
   z
     .string()

@@ -11,7 +11,7 @@ export interface Accepted {
  * without queueing it again. Only a fast path: the consumer's D1 primary key on the event id
  * (derived from provider + dedupe key) is the authoritative check, so a miss here costs
  * queue operations, never a second application. It also remembers which body was accepted, so
- * that another body under the same key is seen as a conflict at the door (contract §3).
+ * that another body under the same key is seen as a conflict at the door (docs/contract.md §3).
  */
 export interface DedupeFastPath {
   /** The delivery accepted before under this key, as far as this path can tell. */

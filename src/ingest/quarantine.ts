@@ -19,7 +19,7 @@ export function quarantineKey(failure: ParseFailure, bodySha256: string): string
 const MAX_REASON_LENGTH = 500;
 
 /**
- * Keeps an authentic delivery that does not parse (contract §3): status `quarantined`, its exact
+ * Keeps an authentic delivery that does not parse (docs/contract.md §3): status `quarantined`, its exact
  * bytes and media type, the reasons as `last_error`. Never applied, never queued: an operator replay
  * re-reads it once the code can. Written straight to D1, so nothing is acknowledged before it is
  * stored; a retry of the same bytes is a duplicate and another body under the key a conflict.

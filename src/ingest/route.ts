@@ -138,7 +138,7 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
       );
     const read = await readEvent(provider, delivery);
     if (!read.ok) {
-      // Authentic bytes this code cannot read: kept, never applied, replayable after a fix (contract §3).
+      // Authentic bytes this code cannot read: kept, never applied, replayable after a fix (docs/contract.md §3).
       let kept: QuarantineOutcome;
       try {
         kept = await quarantine(c.env.DB, {
@@ -176,7 +176,7 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
         return c.json({ status: "duplicate", id: known.id }, 200);
       }
       // Another body under a key already accepted: queued only so that the consumer counts it on the
-      // event; it is never applied (contract §3).
+      // event; it is never applied (docs/contract.md §3).
       conflict = known !== null;
     } catch (error) {
       // Only the fast path failed: the consumer's D1 primary key still dedupes.

@@ -34,7 +34,7 @@ export interface ReconcileSummary {
 }
 
 /**
- * Scheduled reconciliation (contract §9): every approval still pending after
+ * Scheduled reconciliation (docs/contract.md §9): every approval still pending after
  * RECONCILE_AFTER_SECONDS is looked up with Nuvouch, least recently looked at first, a
  * batch per run. A decision found there becomes the callback Nuvouch would have sent,
  * queued as an ordinary `nuvouch` event: the consumer records it and applies the same state

@@ -63,7 +63,7 @@ function messageFor(row: EventRow): EventMessage {
 }
 
 /**
- * The stuck-event sweep (contract §9): re-enqueues events left `retrying` longer than any
+ * The stuck-event sweep (docs/contract.md §9): re-enqueues events left `retrying` longer than any
  * queue message for them can live, a batch per run, oldest first. Each is claimed in D1
  * before it is sent, so overlapping runs never send one event twice, and a claim whose send
  * failed is undone. The consumer then processes it like any redelivery: state rules are

@@ -18,7 +18,7 @@ export function decodeBody(body: Uint8Array): Result<string, Failure<"payload_in
 }
 
 // Dedupe keys and event types become KV and cache keys, queue message fields, URL parameters and
-// log fields: 1–256 visible ASCII characters (contract §3), so no control character, space, multi-byte
+// log fields: 1–256 visible ASCII characters (docs/contract.md §3), so no control character, space, multi-byte
 // surprise or 100 KB string gets that far.
 const VISIBLE_ASCII = /^[\x21-\x7e]{1,256}$/;
 

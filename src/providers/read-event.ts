@@ -4,7 +4,7 @@ import type { Delivery, ParseResult, Provider } from "./types";
 
 /**
  * A verified delivery read as its provider's event: strict UTF-8, the provider's parser and schema,
- * then the bounds every event keeps (contract §3). Ingest quarantines a failure; an operator replay
+ * then the bounds every event keeps (docs/contract.md §3). Ingest quarantines a failure; an operator replay
  * of a quarantined delivery runs the same function with the code deployed now.
  */
 export async function readEvent(provider: Provider, delivery: Delivery): Promise<ParseResult> {

@@ -34,7 +34,7 @@ export interface ParsedEvent {
 }
 
 /**
- * A verified body this provider cannot read (ingest quarantines it, contract §3). It carries the
+ * A verified body this provider cannot read (ingest quarantines it, docs/contract.md §3). It carries the
  * event's id and type where they could still be read: the id keys the quarantined delivery, so its
  * retries are duplicates.
  */
@@ -57,7 +57,7 @@ export interface ConsumeInput {
   /** ISO time of this processing, for `updated_at` columns. */
   now: string;
   /**
-   * True while this delivery's body is the event's (the conflict rule, contract §3): every state
+   * True while this delivery's body is the event's (the conflict rule, docs/contract.md §3): every state
    * statement must hold only where it does, so a conflicting body under the same key changes nothing.
    */
   applies: SqlCondition;

@@ -1,7 +1,7 @@
 import { MERCHANT_KEY_PREFIX } from "./schema";
 
 /*
- * One Nuvei payment is one answer row, whichever ids its webhooks carry (contract §5, §7).
+ * One Nuvei payment is one answer row, whichever ids its webhooks carry (docs/contract.md §5, §7).
  *
  * Storage keeps, per key, the fold of the webhooks under it (./store.ts): one row per
  * transactionId, and one `merchant:<id>` row for the webhooks of a merchantTransactionId
@@ -43,7 +43,7 @@ export interface TransactionRow {
   updatedAt: string;
 }
 
-/** The operator API's transaction (contract §7). */
+/** The operator API's transaction (docs/contract.md §7). */
 export interface NuveiPayment {
   transactionId: string | null;
   merchantTransactionId: string | null;

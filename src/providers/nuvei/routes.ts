@@ -7,7 +7,7 @@ import { getTransactionRow, transactionRowsOfMerchant } from "./store";
 
 const ByMerchant = z.object({ merchantTransactionId: z.string().min(1).max(256) });
 
-/** Nuvei's operator routes (contract §7), mounted at `/api/nuvei` behind the admin token. */
+/** Nuvei's operator routes (docs/contract.md §7), mounted at `/api/nuvei` behind the admin token. */
 export function nuveiApi() {
   const api = new Hono<{ Bindings: Env }>();
 

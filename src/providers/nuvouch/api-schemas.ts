@@ -80,7 +80,7 @@ export const ApprovalRequest = z.looseObject({
   id: z.string().min(1),
   externalRequestId: z.string().min(1),
   status: z.string(),
-  // Assumed (contract §8 leaves them open): used by reconciliation when present.
+  // Assumed (docs/contract.md §8 leaves them open): used by reconciliation when present.
   targetSubject: z
     .looseObject({ subjectId: z.string().min(1), contextKey: z.string().min(1) })
     .optional()

@@ -12,7 +12,7 @@ export function isDecision(status: string): boolean {
 
 /**
  * The callback Nuvouch would have sent for a decision found by looking the approval up
- * (contract §9), in the assumed callback shape of contract §4; null while Nuvouch has not
+ * (docs/contract.md §9), in the assumed callback shape of docs/contract.md §4; null while Nuvouch has not
  * decided, or when its answer does not match our record.
  *
  * It is deterministic: the id is `reconcile_<approvalRequestId>_<status>` and the times

@@ -40,7 +40,7 @@ export const nuvouchSimulator = {
 } as const satisfies Simulator<"nuvouch">;
 
 /**
- * A `POST /api/nuvouch/approvals` body (contract §7): a payment the customer is asked to confirm.
+ * A `POST /api/nuvouch/approvals` body (docs/contract.md §7): a payment the customer is asked to confirm.
  * The integrator's side, for the tests and tools that create an approval before its callback.
  */
 export function approvalRequestBody(input: {
