@@ -2,7 +2,7 @@ import { type EventRow, requarantine } from "../events/store";
 import { readEvent } from "../providers/read-event";
 import type { ProviderRegistry } from "../providers/registry";
 import type { ParseFailure } from "../providers/types";
-import { enqueueEvent, MAX_INLINE_MESSAGE_BYTES } from "../queue/enqueue";
+import { enqueueEvent, eventsQueue, MAX_INLINE_MESSAGE_BYTES } from "../queue/enqueue";
 import type { EventMessage } from "../queue/message";
 import { fail, ok, type Result } from "../result";
 
@@ -90,14 +90,14 @@ export async function replayEvents(
 ): Promise<ReplayResult> {
   const invalid: ReplayResult["invalid"] = [];
   let replayed = 0;
-  let batch: MessageSendRequest<EventMessage>[] = [];
-  let batchBytes = 0;
+  // Sent in order, one batch at a time, each to one queue (eventsQueue: one for all today, one per
+  // provider if the gateway is sharded, when a change of queue closes the batch).
+  let batch: { queue: Queue<EventMessage>; messages: MessageSendRequest<EventMessage>[]; bytes: number } | undefined;
   const sendBatch = async () => {
-    if (batch.length === 0) return;
-    await env.EVENTS_QUEUE.sendBatch(batch);
-    replayed += batch.length;
-    batch = [];
-    batchBytes = 0;
+    if (!batch) return;
+    await batch.queue.sendBatch(batch.messages);
+    replayed += batch.messages.length;
+    batch = undefined;
   };
   try {
     for (const row of rows) {
@@ -113,9 +113,17 @@ export async function replayEvents(
         replayed++;
         continue;
       }
-      if (batch.length === MAX_SEND_BATCH_MESSAGES || batchBytes + bytes > MAX_SEND_BATCH_BYTES) await sendBatch();
-      batch.push({ body: message, contentType: "json" });
-      batchBytes += bytes;
+      const queue = eventsQueue(env, message.provider);
+      if (
+        batch &&
+        (batch.queue !== queue ||
+          batch.messages.length === MAX_SEND_BATCH_MESSAGES ||
+          batch.bytes + bytes > MAX_SEND_BATCH_BYTES)
+      )
+        await sendBatch();
+      batch ??= { queue, messages: [], bytes: 0 };
+      batch.messages.push({ body: message, contentType: "json" });
+      batch.bytes += bytes;
     }
     await sendBatch();
   } catch (error) {

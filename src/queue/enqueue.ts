@@ -13,6 +13,14 @@ export async function gatewayEventId(provider: string, dedupeKey: string): Promi
   return `gw_${(await sha256Hex(`${provider}\n${dedupeKey}`)).slice(0, 32)}`;
 }
 
+/**
+ * The queue an event of `provider` goes to: one for all today. This is the one place to change for a
+ * queue per provider (README, "Scaling"): add the producers to wrangler.toml and pick one here.
+ */
+export function eventsQueue(env: Env, _provider: string): Queue<EventMessage> {
+  return env.EVENTS_QUEUE as Queue<EventMessage>;
+}
+
 function fitsInline(message: EventMessage, payload: string): boolean {
   // Cheap bound first: a UTF-16 unit is at most 6 bytes once JSON-escaped (\u001f).
   if (payload.length * 6 + 2048 <= MAX_INLINE_MESSAGE_BYTES) return true;
@@ -29,7 +37,7 @@ export async function enqueueEvent(
   nowMs: number,
 ): Promise<{ stored: "inline" | "d1" }> {
   if (message.payload === undefined || fitsInline(message, message.payload)) {
-    await env.EVENTS_QUEUE.send(message, { contentType: "json" });
+    await eventsQueue(env, message.provider).send(message, { contentType: "json" });
     return { stored: "inline" };
   }
   // Keyed by a fresh id, not the event's: a conflicting body's blob must never overwrite (or be
@@ -38,7 +46,7 @@ export async function enqueueEvent(
   await parkPayload(env.DB, ref, message.payload, nowMs).run();
   const { payload: _inline, ...rest } = message;
   try {
-    await env.EVENTS_QUEUE.send({ ...rest, payloadRef: ref }, { contentType: "json" });
+    await eventsQueue(env, message.provider).send({ ...rest, payloadRef: ref }, { contentType: "json" });
   } catch (error) {
     await deleteBlob(env.DB, ref)
       .run()
