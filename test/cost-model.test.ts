@@ -5,6 +5,7 @@ import {
   OPERATIONS,
   PRICE_PER_MILLION,
   QUEUE_OPERATIONS_PER_MESSAGE,
+  storedBytesPerEvent,
 } from "../scripts/capacity/model.ts";
 import wranglerToml from "../wrangler.toml?raw";
 import { consume, countingRegistry } from "./support/consumer";
@@ -156,6 +157,38 @@ describe("cost per million accepted deliveries", () => {
     // A re-sent delivery costs either mode a request and no queue operation.
     expect(resent.kv?.ops.queueMessages).toBe(1);
     expect(resent.edge?.ops.queueMessages).toBe(1);
+  });
+
+  it("stores, per event, the bytes the model says, as D1 measures its own size", {
+    timeout: 120_000,
+  }, async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    // D1's meta.size_after is the database's size in pages; a few hundred events per body size
+    // make the per-event figure stable to a few percent. Bodies around the ~1 KB row limit are
+    // where the model's spill rule matters (bench/README.md, "Scaling").
+    const count = 200;
+    const sizeNow = async () => (await env.DB.prepare("SELECT 1").run()).meta.size_after;
+    const rows: string[] = [];
+    for (const bodyBytes of [400, 1_000, 2_000, 4_000]) {
+      const before = await sizeNow();
+      const sent: unknown[] = [];
+      const capture = {
+        ...env,
+        EVENTS_QUEUE: { send: async (m: unknown) => void sent.push(m) },
+      } as unknown as Env;
+      for (let i = 0; i < count; i++) {
+        const skeleton = JSON.stringify(novaEvent({ padding: "" }));
+        const body = JSON.stringify(novaEvent({ padding: "x".repeat(Math.max(0, bodyBytes - skeleton.length)) }));
+        await deliver("nova", body, { env: capture });
+      }
+      await consume(sent.splice(0));
+      const measured = ((await sizeNow()) - before) / count;
+      const modelled = storedBytesPerEvent("nova", bodyBytes);
+      rows.push(`${String(bodyBytes).padStart(5)} B body: measured ${measured.toFixed(0)} B per event, model ${modelled} B`);
+      expect(measured, `${bodyBytes} B bodies`).toBeGreaterThan(modelled * 0.75);
+      expect(measured, `${bodyBytes} B bodies`).toBeLessThan(modelled * 1.25);
+    }
+    console.info(`\nD1 bytes stored per Nova event (${count} events per size)\n${rows.join("\n")}\n`);
   });
 });
 
