@@ -52,6 +52,7 @@ export function scheduleEffects(
   },
 ): Promise<Set<string>> {
   const now = new Date(input.nowMs).toISOString();
+  const claimed = new Set<string>();
   const inserted = input.effects.map((effect) => {
     const id = effectId(effect, input);
     const condition = effect.oncePer === "key" ? both(input.applies, input.keyCondition) : input.applies;
@@ -62,9 +63,11 @@ export function scheduleEffects(
          ON CONFLICT (id) DO NOTHING`,
       )
       .bind(id, input.eventId, effect.name, input.nowMs + EFFECT_LEASE_MS, now, now, ...condition.params);
-    return batch.add(statement).then((result) => (result.meta.changes === 1 ? id : null));
+    return batch.add(statement).then((result) => {
+      if (result.meta.changes === 1) claimed.add(id);
+    });
   });
-  return Promise.all(inserted).then((ids) => new Set(ids.filter((id) => id !== null)));
+  return Promise.all(inserted).then(() => claimed);
 }
 
 /** An operator replay gives failed and dead effects another chance; `done` stays done. */

@@ -52,7 +52,7 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
           attempt,
           at: startedAt,
           outcome,
-          ...(options.error === undefined ? {} : { error: options.error }),
+          error: options.error,
           durationMs: elapsed(),
           ...details,
         }),
@@ -102,5 +102,5 @@ export async function runOwedEffects(input: RunEffectsInput): Promise<RunEffects
     log("info", "effect done", { eventId: input.event.id, effect: row.name, effectId: row.id, attempt });
   }
   if (failures.length === 0) return { done: true, ran: owed.length };
-  return { done: false, error: failures.join("; "), ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+  return { done: false, error: failures.join("; "), retryAfterSeconds };
 }
