@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { getConfig } from "../src/config";
 import { dedupeKvKey } from "../src/ingest/dedupe";
 import { consume, messageFor } from "./support/consumer";
-import { deliver, NOW_S, recordingEnv } from "./support/gateway";
+import { deliver, NOW_MS, NOW_S, recordingEnv } from "./support/gateway";
 import { novaEvent, nuveiWebhook } from "./support/payloads";
 import { sha256HexNode } from "./support/sign";
 
@@ -43,10 +43,67 @@ describe("the default: DEDUPE_MODE=kv, as the design card says", () => {
     expect(await retry.json()).toEqual({ status: "duplicate", id: first.id });
     expect(sent).toHaveLength(1);
   });
+
+  it("keeps the accepted body's hash in the key's metadata, so another body under the key is seen", async () => {
+    const { env: testEnv } = recordingEnv();
+    const payload = novaEvent();
+    const { id } = (await (await deliver("nova", payload, { env: testEnv })).json()) as { id: string };
+    const stored = await env.DEDUPE_KV.getWithMetadata(dedupeKvKey("nova", payload.eventId));
+    expect(stored).toMatchObject({ value: id, metadata: { sha: sha256HexNode(JSON.stringify(payload)) } });
+  });
+
+  it("a key marked before bodies were hashed (no metadata) answers any body under it as a plain duplicate", async () => {
+    const { env: testEnv, sent } = recordingEnv();
+    const payload = novaEvent();
+    await env.DEDUPE_KV.put(dedupeKvKey("nova", payload.eventId), "gw_marked_before_hashes");
+    const retry = await deliver("nova", payload, { env: testEnv });
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ status: "duplicate", id: "gw_marked_before_hashes" });
+    expect(sent).toEqual([]);
+  });
 });
 
 describe("DEDUPE_MODE=edge, opt-in", () => {
   const edge = () => recordingEnv({ DEDUPE_MODE: "edge" } as Partial<Env>);
+
+  /** What the data centre's cache holds for a key, as the edge fast path wrote it. */
+  const cached = (provider: string, dedupeKey: string) =>
+    caches.default.match(`https://gateway.test/__dedupe/${provider}/${encodeURIComponent(dedupeKey)}`);
+
+  it("answers a quick re-send from the data centre's cache, before the consumer recorded anything", async () => {
+    const { env: testEnv, sent } = edge();
+    const payload = novaEvent({ eventId: `evt/edge?cache=${crypto.randomUUID()}` });
+    const { id } = (await (await deliver("nova", payload, { env: testEnv })).json()) as { id: string };
+    const entry = await cached("nova", payload.eventId);
+    expect(await entry?.text()).toBe(`${id} ${sha256HexNode(JSON.stringify(payload))}`);
+    expect(entry?.headers.get("cache-control")).toBe(`max-age=${env.DEDUPE_TTL_SECONDS}`);
+    const retry = await deliver("nova", payload, { env: testEnv, signedAt: NOW_S + 5, nowMs: NOW_MS + 5000 });
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ status: "duplicate", id });
+    expect(sent).toHaveLength(1);
+  });
+
+  it("sees another body under a key it just accepted as a conflict, from the cache alone", async () => {
+    const { env: testEnv, sent } = edge();
+    const first = novaEvent();
+    const { id } = (await (await deliver("nova", first, { env: testEnv })).json()) as { id: string };
+    const other = { ...novaEvent({ type: "payment.refunded" }), eventId: first.eventId };
+    const answer = await deliver("nova", other, { env: testEnv, signedAt: NOW_S + 5, nowMs: NOW_MS + 5000 });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ status: "duplicate", id, conflict: true });
+    expect(sent).toHaveLength(2);
+  });
+
+  it("answers a retry of an event recorded before bodies were hashed as a plain duplicate, from D1", async () => {
+    const payload = novaEvent();
+    const message = await messageFor("nova", payload);
+    await consume([message]);
+    await env.DB.prepare("UPDATE events SET body_sha256 = NULL WHERE id = ?").bind(message.id).run();
+    const { env: testEnv, sent } = edge();
+    const retry = await deliver("nova", { ...payload, type: "payment.refunded" }, { env: testEnv });
+    expect(await retry.json()).toEqual({ status: "duplicate", id: message.id });
+    expect(sent).toEqual([]);
+  });
 
   it("spends no KV operation on an accepted delivery", async () => {
     const { env: testEnv, sent } = edge();

@@ -149,6 +149,74 @@ describe("a verified body that does not parse is quarantined, not refused", () =
   });
 });
 
+describe("what a quarantined row keeps", () => {
+  it.each([
+    ["a body that is not JSON", bytes("eventId=1")],
+    ["a type with a space", json(novaEvent({ type: "a b" }))],
+    ["a type of 120 KB", json(novaEvent({ type: longType }))],
+  ])("the type `unknown` for %s", async (_name, body) => {
+    const { row } = await deliverBytes("nova", body);
+    expect(row).toMatchObject({ status: "quarantined", type: "unknown" });
+  });
+
+  it("its media type: none when none was sent, and cut at 200 characters", async () => {
+    const body = bytes('{"eventId":"evt_q_no_media_type","type":"a b"}');
+    const headers = signedHeaders("nova", body, NOW_S) as Record<string, string>;
+    delete headers["content-type"];
+    const response = await callGateway(webhookRequest("nova", body, headers));
+    const { id } = (await response.json()) as { id: string };
+    expect(await eventRow(id)).toMatchObject({ status: "quarantined", content_type: null });
+
+    const long = `application/json; note=${"m".repeat(300)}`;
+    const { row } = await deliverBytes("nova", bytes('{"eventId":"evt_q_long_media_type","type":"a b"}'), long);
+    expect(row?.content_type).toBe(long.slice(0, 200));
+  });
+
+  it("its reason, cut at 500 characters", async () => {
+    // fast-xml-parser names both tags in its message, so it runs well past 500 characters.
+    const body = bytes(`<${"a".repeat(400)}></${"b".repeat(400)}>`);
+    const { answer, row } = await deliverBytes("nuvei", body, "application/xml");
+    expect(answer.status).toBe("quarantined");
+    expect(String(row?.last_error)).toHaveLength(500);
+    expect(String(row?.last_error)).toMatch(/^XML not well-formed: /);
+  });
+
+  it("JSON text as its payload only when the body is strict UTF-8 JSON", async () => {
+    const readable = '{"eventId":"evt_q_payload_kept","type":"a b"}';
+    expect((await deliverBytes("nova", bytes(readable))).row?.payload).toBe(readable);
+    // Would read as JSON if the bad byte were replaced, or the byte-order mark dropped, on decoding.
+    const badByte = new Uint8Array([...bytes('{"eventId":"evt_q_bad_byte","note":"'), 0xff, ...bytes('"}')]);
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...bytes('{"eventId":"evt_q_bom","type":"payment.succeeded"}')]);
+    for (const body of [badByte, bom]) {
+      const { answer, row } = await deliverBytes("nova", body);
+      expect(answer.status).toBe("quarantined");
+      expect(row?.payload).toBe("null");
+      const detail = (await (await api(`/events/${answer.id}`)).json()) as Record<string, unknown>;
+      expect(detail).toMatchObject({ payload: null });
+    }
+  });
+
+  it("no alert without ALERT_URL", async () => {
+    const { answer } = await deliverBytes("nova", bytes('{"eventId":"evt_q_no_alert","type":"a b"}'));
+    expect(answer.status).toBe("quarantined");
+    const notices = await env.DB.prepare("SELECT COUNT(*) AS n FROM alerts_outbox WHERE event_id = ?")
+      .bind(answer.id)
+      .first("n");
+    expect(notices).toBe(0);
+  });
+
+  it("the fast path keeps the first body's hash after a conflicting one", async () => {
+    const first = bytes('{"eventId":"evt_q_mark_kept","type":"a b"}');
+    const { answer } = await deliverBytes("nova", first);
+    const other = await deliverBytes("nova", bytes('{"eventId":"evt_q_mark_kept","type":"a  b"}'));
+    expect(other.answer).toEqual({ status: "duplicate", id: answer.id, conflict: true });
+    expect(await env.DEDUPE_KV.getWithMetadata(dedupeKvKey("nova", "evt_q_mark_kept"))).toMatchObject({
+      value: answer.id,
+      metadata: { sha: sha256HexNode(first) },
+    });
+  });
+});
+
 describe("the operator sees and replays quarantined deliveries", () => {
   it("lists them, shows their bytes and reasons, and a replay of still-invalid bytes keeps them quarantined", async () => {
     const body = new Uint8Array([0x7b, 0xff, 0x7d]);

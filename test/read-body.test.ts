@@ -133,6 +133,63 @@ describe("a body read with headroom", () => {
     expect(await readBodyWithinLimit(request, 20_000)).toMatchObject({ ok: false, code: "payload_too_large" });
   });
 
+  it("a body over the limit fails as payload_too_large, saying the limit", async () => {
+    for (const make of Object.values(sources)) {
+      expect(await readBodyWithinLimit(make(bodyOf(20_001)), 20_000)).toEqual({
+        ok: false,
+        code: "payload_too_large",
+        message: "body over 20000 bytes",
+      });
+    }
+  });
+
+  it.each(["+30000", "3e5", "30000.", "0x7530"])(
+    "a Content-Length of %j is no declared length: the body is read and counted instead",
+    async (declared) => {
+      const delivered = bodyOf(100);
+      const request = new Request(url, {
+        method: "POST",
+        headers: { "content-length": declared },
+        body: new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(delivered);
+            controller.close();
+          },
+        }),
+      });
+      expect(sameBytes((await read(request, 20_000)).body, delivered)).toBe(true);
+    },
+  );
+
+  it("a declared body is taken whole into a buffer of exactly its headroom and its bytes", async () => {
+    const delivered = bodyOf(100 * 1024);
+    const { body, headroom } = await read(sources["bytes with Content-Length"]?.(delivered) as Request);
+    expect(body.buffer.byteLength).toBe(headroom + delivered.byteLength);
+  });
+
+  describe.each(["byte stream, chunked", "stream of chunks"])("%s: the buffer", (source) => {
+    const make = (bytes: Uint8Array) => (sources[source] as (b: Uint8Array) => Request)(bytes);
+
+    it("starts at 16 KiB (and a byte to see the end) for a small body under a large limit", async () => {
+      const { body, headroom } = await read(make(bodyOf(1024)));
+      expect(body.buffer.byteLength).toBe(headroom + 16 * 1024 + 1);
+    });
+
+    it("doubles as the body grows: never more than twice what it holds", async () => {
+      const { body, headroom } = await read(make(bodyOf(100 * 1024)));
+      expect(body.buffer.byteLength).toBeGreaterThanOrEqual(headroom + 100 * 1024);
+      expect(body.buffer.byteLength).toBeLessThanOrEqual(2 * (headroom + 100 * 1024));
+    });
+
+    it("never holds more than the limit and one byte", async () => {
+      for (const limit of [1000, 20_000]) {
+        const { body, headroom } = await read(make(bodyOf(limit)), limit);
+        expect(body.byteLength).toBe(limit);
+        expect(body.buffer.byteLength).toBe(headroom + limit + 1);
+      }
+    });
+  });
+
   it.each(Object.keys(sources))("%s: the limit holds, counted while reading", async (source) => {
     const make = sources[source] as (b: Uint8Array) => Request;
     expect(sameBytes((await read(make(bodyOf(20_000)), 20_000)).body, bodyOf(20_000))).toBe(true);

@@ -16,7 +16,7 @@ export function parseAllowList(text: string): AllowList {
   let list = parsed.get(text);
   if (list) return list;
   const ranges: Range[] = [];
-  for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
+  for (const entry of text.split(/[\s,]/).filter(Boolean)) {
     try {
       ranges.push(entry.includes("/") ? ipaddr.parseCIDR(entry) : ipaddr.parseCIDR(withFullPrefix(entry)));
     } catch {

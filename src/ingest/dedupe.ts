@@ -16,8 +16,8 @@ export interface Accepted {
 export interface DedupeFastPath {
   /** The delivery accepted before under this key, as far as this path can tell. */
   accepted(provider: string, dedupeKey: string, id: string): Promise<Accepted | null>;
-  /** Remembers an accepted delivery; called only after the queue took it. */
-  markAccepted(provider: string, dedupeKey: string, accepted: Accepted): Promise<void>;
+  /** Remembers an accepted delivery, its body hashed by then; called only after the queue took it. */
+  markAccepted(provider: string, dedupeKey: string, accepted: { id: string; bodySha256: string }): Promise<void>;
 }
 
 export function dedupeKvKey(provider: string, dedupeKey: string): string {
@@ -40,7 +40,7 @@ export function kvFastPath(kv: KVNamespace, ttlSeconds: number): DedupeFastPath 
     markAccepted: (provider, dedupeKey, accepted) =>
       kv.put(dedupeKvKey(provider, dedupeKey), accepted.id, {
         expirationTtl: ttlSeconds,
-        ...(accepted.bodySha256 ? { metadata: { sha: accepted.bodySha256 } } : {}),
+        metadata: { sha: accepted.bodySha256 },
       }),
   };
 }
@@ -78,7 +78,7 @@ export function edgeFastPath(options: {
     markAccepted: (provider, dedupeKey, accepted) =>
       options.cache.put(
         url(provider, dedupeKey),
-        new Response(`${accepted.id} ${accepted.bodySha256 ?? ""}`, {
+        new Response(`${accepted.id} ${accepted.bodySha256}`, {
           headers: { "cache-control": `max-age=${options.ttlSeconds}` },
         }),
       ),

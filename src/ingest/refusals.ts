@@ -21,11 +21,10 @@ export function countRefusal(
   c: Context<{ Bindings: Env }>,
   aggregator: RefusalAggregator,
   nowMs: number,
-  refusal: { provider: string | undefined; requested: string; status: number; result: string; fields: object },
+  refusal: { provider: string | undefined; requested: string; status: number; code: string; fields: object },
 ): void {
-  const fields = refusal.fields as { errorCode?: unknown; reason?: unknown };
-  const code = typeof fields.errorCode === "string" ? fields.errorCode : refusal.result;
-  let reason = typeof fields.reason === "string" ? fields.reason : code;
+  const { code } = refusal;
+  let reason = String((refusal.fields as { reason?: unknown }).reason ?? code);
   if (code === "unknown_provider") reason = `no provider "${printable(refusal.requested, 32)}"`;
   else if (code === "method_not_allowed") reason = `method ${printable(c.req.method, 16)}`;
   else if (code === "payload_too_large") reason = `body over ${getConfig(c.env).MAX_BODY_BYTES} bytes`;

@@ -30,9 +30,9 @@ type Env_ = { Bindings: Env };
  */
 export function ingestHandler(options: { now: Clock; providers: ProviderRegistry; refusals?: RefusalAggregator }) {
   const { now, providers, refusals = isolateRefusals } = options;
-  return async (c: Context<Env_>): Promise<Response> => {
+  return async (c: Context<Env_, "/webhooks/:provider">): Promise<Response> => {
     const elapsed = stopwatch();
-    const providerName = c.req.param("provider") ?? "";
+    const providerName = c.req.param("provider");
     const provider = providers.get(providerName);
     const logDelivery = (status: number, result: string, fields: Record<string, unknown> = {}) =>
       log(status >= 500 ? "error" : "info", "delivery", {
@@ -42,14 +42,15 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
         latencyMs: Math.round(elapsed()),
         ...fields,
       });
-    // Refusals are counted (src/monitor/rejections.ts), not logged one line per request.
+    // Refusals are counted (src/monitor/rejections.ts), not logged one line per request; a
+    // refusal's result is its error code.
     const outcome = (status: number, result: string, fields: Record<string, unknown> = {}) =>
       isRefusal(status)
         ? countRefusal(c, refusals, now(), {
             provider: provider?.name,
             requested: providerName,
             status,
-            result,
+            code: result,
             fields,
           })
         : logDelivery(status, result, fields);
@@ -76,8 +77,7 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
             provider: provider.name,
             error: list.message,
           });
-        outcome(403, "rejected", {
-          errorCode: "source_not_allowed",
+        outcome(403, "source_not_allowed", {
           reason: list.ok ? `source ${String(source).slice(0, 45)} not in the allowlist` : list.message,
         });
         return jsonError(c, "source_not_allowed");
@@ -87,7 +87,7 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
     const config = getConfig(c.env);
     const received = await readBodyWithinLimit(c.req.raw, config.MAX_BODY_BYTES);
     if (!received.ok) {
-      outcome(413, "rejected", { errorCode: "payload_too_large" });
+      outcome(413, "payload_too_large");
       return jsonError(c, "payload_too_large");
     }
 
@@ -97,7 +97,7 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
         provider: provider.name,
         binding: provider.secretBinding,
       });
-      outcome(401, "rejected", { errorCode: "signature_invalid", reason: "secret not configured" });
+      outcome(401, "signature_invalid", { reason: "secret not configured" });
       return jsonError(c, "signature_invalid");
     }
 
@@ -115,7 +115,7 @@ export function ingestHandler(options: { now: Clock; providers: ProviderRegistry
       toleranceSeconds: config.SIGNATURE_TOLERANCE_SECONDS,
     });
     if (!check.ok) {
-      outcome(401, "rejected", { errorCode: check.code, reason: check.message });
+      outcome(401, check.code, { reason: check.message });
       return jsonError(c, check.code);
     }
 
