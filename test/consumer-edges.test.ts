@@ -145,3 +145,54 @@ describe("replays", () => {
     expect(await eventRow(message.id)).toMatchObject({ status: "processed" });
   });
 });
+
+describe("the log trail", () => {
+  /** Every console line (each one a Workers Logs event, billed as one) that names `id`. */
+  function linesNaming() {
+    const lines: string[] = [];
+    for (const level of ["log", "info", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((line: string) => void lines.push(line));
+    }
+    return (id: string) => lines.filter((line) => line.includes(id)).length;
+  }
+
+  it("a duplicate and a conflicting body each leave one line, as a processed event does", async () => {
+    const count = linesNaming();
+    const first = novaEvent();
+    const message = await messageFor("nova", first);
+    await consume([message]);
+    expect(count(message.id)).toBe(1);
+    await consume([message]);
+    expect(count(message.id)).toBe(2);
+    const other = await messageFor("nova", { ...novaEvent({ type: "payment.refunded" }), eventId: first.eventId });
+    await consume([{ ...other, bodySha256: sha256HexNode(other.payload as string) }]);
+    expect(count(message.id)).toBe(3);
+  });
+
+  it("two bodies under one id in one batch leave one line each", async () => {
+    const count = linesNaming();
+    const pairs = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const first = novaEvent();
+        const other = { ...novaEvent({ type: "payment.refunded" }), eventId: first.eventId };
+        return [await messageFor("nova", first), await messageFor("nova", other)];
+      }),
+    );
+    const result = await consume(pairs.flat());
+    expect(result.acked).toHaveLength(12);
+    for (const [message] of pairs) {
+      expect(await eventRow(message?.id as string)).toMatchObject({ conflict_count: 1 });
+      expect(count(message?.id as string)).toBe(2);
+    }
+  });
+
+  it("a failing effect leaves one line for its attempt", async () => {
+    const count = linesNaming();
+    const registry = new EffectRegistry().on("nova:payment.failed", "pager", () => {
+      throw new Error("pager unavailable");
+    });
+    const message = await messageFor("nova", novaEvent({ type: "payment.failed" }));
+    expect((await consume([message], { registry })).outcomeOf(0)).toMatchObject({ retried: true });
+    expect(count(message.id)).toBe(1);
+  });
+});

@@ -167,4 +167,45 @@ describe("an effect another attempt still holds", () => {
       expect.objectContaining({ status: "failed", attempts: 1, lease_until: expect.any(Number) }),
     ]);
   });
+
+  it("a retry's claim leases the effect too: a redelivery while it may still run does not run it again", async () => {
+    quiet();
+    let calls = 0;
+    const registry = new EffectRegistry().on("nova:dma.session.started", "flaky-then-slow", () => {
+      calls++;
+      if (calls === 1) throw new Error("first attempt refused");
+      return new Promise<void>(() => {}); // the second attempt outlives its timeout
+    });
+    const message = await messageFor("nova", novaEvent({ type: "dma.session.started" }));
+    const slowEnv = { ...env, EFFECT_TIMEOUT_MS: "50" } as Env;
+    await consume([message], { env: slowEnv, registry });
+    // The first failure let go of its lease: the retry claims the effect and runs it.
+    await consume([message], { env: slowEnv, registry, attempts: 2, nowMs: NOW_MS + 10_000 });
+    expect(calls).toBe(2);
+    await consume([message], { env: slowEnv, registry, attempts: 3, nowMs: NOW_MS + 20_000 });
+    expect(calls).toBe(2);
+    await consume([message], { env: slowEnv, registry, attempts: 4, nowMs: NOW_MS + 10_000 + 3 * 60_000 });
+    expect(calls).toBe(3);
+  });
+});
+
+describe("an effect whose handler is gone", () => {
+  it("keeps its event retrying, and the event says which", async () => {
+    quiet();
+    const registry = new EffectRegistry().on("nova:payment.failed", "retired", () => {
+      throw new Error("down");
+    });
+    const message = await messageFor("nova", novaEvent({ type: "payment.failed" }));
+    await consume([message], { registry });
+    // A deployment that no longer has the handler.
+    const later = await consume([message], { registry: new EffectRegistry(), attempts: 2, nowMs: NOW_MS + 10_000 });
+    expect(later.outcomeOf(0)).toEqual({ retried: true, delaySeconds: 20 });
+    expect(await eventRow(message.id)).toMatchObject({
+      status: "retrying",
+      last_error: "no effect handler named retired",
+    });
+    expect(await effectRows({ eventId: message.id })).toEqual([
+      expect.objectContaining({ status: "failed", attempts: 2, last_error: "no effect handler named retired" }),
+    ]);
+  });
 });

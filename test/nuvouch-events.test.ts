@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { EffectRegistry } from "../src/effects/registry";
-import { consume, effectRows, eventRow, messageFor } from "./support/consumer";
+import { approvalRow, consume, effectRows, eventRow, messageFor } from "./support/consumer";
 import { deliver, recordingEnv } from "./support/gateway";
 import { nuvouchApprovalEvent, nuvouchConnectionEvent, uniqueId } from "./support/payloads";
 
@@ -100,6 +100,33 @@ describe("an approval callback", () => {
         payload: callback,
       },
     ]);
+  });
+});
+
+describe("an approval's decision time", () => {
+  it("is the callback's decidedAt, else its createdAt, else unknown", async () => {
+    const [withBoth, createdOnly, neither] = [uniqueId("both"), uniqueId("created"), uniqueId("neither")];
+    const decided = nuvouchApprovalEvent("nuvouch.approval.approved", {
+      externalRequestId: withBoth,
+      decidedAt: "2026-11-20T09:59:58.000Z",
+    });
+    const { decidedAt: _a, ...withoutDecidedAt } = nuvouchApprovalEvent("nuvouch.approval.denied").data;
+    const created = {
+      ...nuvouchApprovalEvent("nuvouch.approval.denied"),
+      data: { ...withoutDecidedAt, externalRequestId: createdOnly },
+    };
+    const { createdAt: _b, ...bare } = {
+      ...nuvouchApprovalEvent("nuvouch.approval.expired"),
+      data: { ...withoutDecidedAt, externalRequestId: neither },
+    };
+    await consume([
+      await messageFor("nuvouch", decided),
+      await messageFor("nuvouch", created),
+      await messageFor("nuvouch", bare),
+    ]);
+    expect(await approvalRow(withBoth)).toMatchObject({ status: "approved", decided_at: "2026-11-20T09:59:58.000Z" });
+    expect(await approvalRow(createdOnly)).toMatchObject({ status: "denied", decided_at: created.createdAt });
+    expect(await approvalRow(neither)).toMatchObject({ status: "expired", decided_at: null });
   });
 });
 

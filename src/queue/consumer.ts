@@ -25,8 +25,8 @@ export function createQueueHandler(deps: ConsumerDeps) {
             return;
           }
           const outcome = await processEventMessage(message.body, message.attempts, env, deps);
-          if (outcome.kind === "ack") message.ack();
-          else message.retry({ delaySeconds: outcome.delaySeconds });
+          if (outcome === "ack") message.ack();
+          else message.retry({ delaySeconds: outcome.retryInSeconds });
         } catch (error) {
           // Transient (D1 unavailable, a batch that failed and rolled back): try again later.
           const delaySeconds = backoffSeconds(message.attempts);

@@ -29,8 +29,8 @@ export interface ConsumerDeps {
   now: Clock;
 }
 
-// What the queue is told: nothing but ack or retry (and when) is observable, so nothing else is returned.
-export type ProcessOutcome = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
+// What the queue is told, and nothing else: ack, or retry after so many seconds.
+export type ProcessOutcome = "ack" | { retryInSeconds: number };
 
 /**
  * One queue message, top to bottom: validate → dedupe against D1 → record the event, apply
@@ -48,13 +48,13 @@ export async function processEventMessage(
   if (!parsed.success) {
     // A message that can never be processed is dropped loudly, not retried forever.
     log("error", "malformed queue message dropped", { issues: describeIssues(parsed.error) });
-    return { kind: "ack" };
+    return "ack";
   }
   const message = parsed.data;
   const provider = deps.registry.providers.get(message.provider);
   if (!provider) {
     log("error", "queue message for an unknown provider dropped", { provider: message.provider, id: message.id });
-    return { kind: "ack" };
+    return "ack";
   }
   const db = env.DB;
   const config = getConfig(env);
@@ -70,7 +70,7 @@ export async function processEventMessage(
   if (!message.replay && priorStatus !== null && priorStatus !== "retrying") {
     if (message.payloadRef) await deleteBlob(db, message.payloadRef).run();
     log("info", "duplicate event skipped", logged(message));
-    return { kind: "ack" };
+    return "ack";
   }
 
   const payloadJson =
@@ -112,14 +112,14 @@ export async function processEventMessage(
   await batch.run(db);
   if ((await conflictNoted).meta.changes === 1) {
     log("warn", "conflicting body under a recorded key", logged(message, { bodySha256 }));
-    return { kind: "ack" };
+    return "ack";
   }
 
   // A first sighting that scheduled no effect owes none: skip the ledger read (the common,
   // cheapest path: one read, one batch). A replay of an event never recorded has nothing to revive.
   if (priorStatus === null && owed.length === 0) {
     log("info", "event processed", logged(message));
-    return { kind: "ack" };
+    return "ack";
   }
 
   const result = await runOwedEffects({
@@ -142,12 +142,12 @@ export async function processEventMessage(
   if (result.done) {
     if (result.ran > 0) await setEventOutcome(db, message.id, { status: "processed", lastError: null }, now);
     log("info", "event processed", logged(message, { replay: !!message.replay }));
-    return { kind: "ack" };
+    return "ack";
   }
   await setEventOutcome(db, message.id, { status: "retrying", lastError: result.error }, now);
   const delaySeconds = backoffSeconds(attempts, result.retryAfterSeconds);
   await noteNextRetry(db, message.id, deps.now() + delaySeconds * 1000);
-  return { kind: "retry", delaySeconds };
+  return { retryInSeconds: delaySeconds };
 }
 
 /** A body other than the event's under its key: counted on the event, never applied. */
@@ -157,7 +157,7 @@ async function conflict(db: D1Database, message: EventMessage, bodySha256: strin
     ...(message.payloadRef ? [deleteBlob(db, message.payloadRef)] : []),
   ]);
   log("warn", "conflicting body under a recorded key", logged(message, { bodySha256 }));
-  return { kind: "ack" } as const;
+  return "ack" as const;
 }
 
 function logged(message: EventMessage, extra: Record<string, unknown> = {}) {
