@@ -175,6 +175,24 @@ describe("a warning when the fast path fails, and none when it works", () => {
     ]);
   });
 
+  it("edge mode: a D1 lookup that fails is named with D1's own error", async () => {
+    // A read that fails once sent, as an outage does (not one refused before it is made).
+    const failing = {
+      prepare: () => ({
+        bind: () => ({
+          first: async () => {
+            throw new Error("D1 read failed");
+          },
+        }),
+      }),
+    };
+    const brokenDb = { ...failing, withSession: () => failing } as unknown as D1Database;
+    const { env: testEnv } = recordingEnv({ DB: brokenDb, DEDUPE_MODE: "edge" } as Partial<Env>);
+    const log = capture();
+    expect((await deliver("nova", novaEvent(), { env: testEnv })).status).toBe(202);
+    expect(warnings(log.records())).toEqual([expect.objectContaining({ error: "Error: D1 read failed" })]);
+  });
+
   it("edge mode: a D1 lookup that throws is named with D1's own error", async () => {
     const unavailable = {
       prepare: () => {

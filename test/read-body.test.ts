@@ -113,6 +113,34 @@ describe("a body read with headroom", () => {
     },
   );
 
+  it("a byte stream is read straight into the buffer: its source is handed the buffer to fill", async () => {
+    const delivered = bodyOf(40_000);
+    let offset = 0;
+    let enqueued = 0;
+    const request = new Request(url, {
+      method: "POST",
+      body: new ReadableStream({
+        type: "bytes",
+        pull(controller) {
+          if (offset === delivered.byteLength) return controller.close();
+          const request = controller.byobRequest;
+          const n = Math.min(7000, delivered.byteLength - offset, request?.view?.byteLength ?? 7000);
+          const chunk = delivered.subarray(offset, offset + n);
+          offset += n;
+          if (request?.view) {
+            new Uint8Array(request.view.buffer, request.view.byteOffset, n).set(chunk);
+            request.respond(n);
+          } else {
+            enqueued++;
+            controller.enqueue(chunk.slice());
+          }
+        },
+      }),
+    });
+    expect(sameBytes((await read(request)).body, delivered)).toBe(true);
+    expect(enqueued).toBe(0);
+  });
+
   it("an absent body is empty, with the same headroom", async () => {
     const { body, headroom } = await read(new Request(url, { method: "POST" }));
     expect(body.byteLength).toBe(0);
@@ -188,6 +216,12 @@ describe("a body read with headroom", () => {
         expect(body.buffer.byteLength).toBe(headroom + limit + 1);
       }
     });
+  });
+
+  it("stream of chunks: a chunk that fills the buffer exactly does not grow it", async () => {
+    // Chunks of 3000 bytes: the sixth, of 1385, fills what the first five left of 16 KiB and a byte.
+    const { body, headroom } = await read((sources["stream of chunks"] as (b: Uint8Array) => Request)(bodyOf(16385)));
+    expect(body.buffer.byteLength).toBe(headroom + 16 * 1024 + 1);
   });
 
   it.each(Object.keys(sources))("%s: the limit holds, counted while reading", async (source) => {

@@ -32,9 +32,8 @@ export function dedupeKvKey(provider: string, dedupeKey: string): string {
 export function kvFastPath(kv: KVNamespace, ttlSeconds: number): DedupeFastPath {
   return {
     async accepted(provider, dedupeKey) {
-      const { value, metadata } = await kv.getWithMetadata<{ sha?: string }>(dedupeKvKey(provider, dedupeKey), {
-        cacheTtl: 60,
-      });
+      // KV's default edge cache of a read (60 s) matches its propagation: a fresher read buys nothing.
+      const { value, metadata } = await kv.getWithMetadata<{ sha?: string }>(dedupeKvKey(provider, dedupeKey));
       return value === null ? null : { id: value, bodySha256: metadata?.sha ?? null };
     },
     markAccepted: (provider, dedupeKey, accepted) =>
@@ -63,7 +62,7 @@ export function edgeFastPath(options: {
     async accepted(provider, dedupeKey, id) {
       // Both at once, so a new delivery (a cache miss) waits one round trip, not two. The read
       // may go to the nearest D1 replica: a slightly stale answer only costs a queued duplicate.
-      const replica = options.db.withSession("first-unconstrained");
+      const replica = options.db.withSession(); // "first-unconstrained", D1's default
       const [cached, recorded] = await Promise.allSettled([
         options.cache.match(url(provider, dedupeKey)),
         findEventIdentity(replica, id),

@@ -29,8 +29,8 @@ export async function readBodyWithinLimit(
 ): Promise<Result<ReadBody, Failure<"payload_too_large">>> {
   const tooLargeFailure = () => fail("payload_too_large", `body over ${limit} bytes`);
   const header = request.headers.get("content-length");
-  const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
-  if (declared !== null && declared > limit) return tooLargeFailure();
+  const declared = /^\d+$/.test(String(header)) ? Number(header) : null;
+  if ((declared ?? 0) > limit) return tooLargeFailure();
   if (!request.body)
     return ok({ body: new Uint8Array(new ArrayBuffer(BODY_HEADROOM), BODY_HEADROOM, 0), headroom: BODY_HEADROOM });
   if (declared !== null) {
@@ -64,8 +64,9 @@ export async function readBodyWithinLimit(
     for (;;) {
       if (free() === 0) grow();
       const { done, value } = await byob.read(new Uint8Array(buffer, BODY_HEADROOM + length, free()));
-      // The buffer was handed to the stream and comes back in `value` (done or not).
-      if (value) buffer = value.buffer as ArrayBuffer;
+      // The buffer was handed to the stream and comes back in `value` (done or not: only a
+      // cancelled stream, which this read never cancels before it returns, answers without one).
+      buffer = (value as Uint8Array).buffer as ArrayBuffer;
       if (done) return body();
       length += value.byteLength;
       if (length > limit) return tooLarge(byob);
