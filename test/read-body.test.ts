@@ -113,34 +113,6 @@ describe("a body read with headroom", () => {
     },
   );
 
-  it("a byte stream is read straight into the buffer: its source is handed the buffer to fill", async () => {
-    const delivered = bodyOf(40_000);
-    let offset = 0;
-    let enqueued = 0;
-    const request = new Request(url, {
-      method: "POST",
-      body: new ReadableStream({
-        type: "bytes",
-        pull(controller) {
-          if (offset === delivered.byteLength) return controller.close();
-          const request = controller.byobRequest;
-          const n = Math.min(7000, delivered.byteLength - offset, request?.view?.byteLength ?? 7000);
-          const chunk = delivered.subarray(offset, offset + n);
-          offset += n;
-          if (request?.view) {
-            new Uint8Array(request.view.buffer, request.view.byteOffset, n).set(chunk);
-            request.respond(n);
-          } else {
-            enqueued++;
-            controller.enqueue(chunk.slice());
-          }
-        },
-      }),
-    });
-    expect(sameBytes((await read(request)).body, delivered)).toBe(true);
-    expect(enqueued).toBe(0);
-  });
-
   it("an absent body is empty, with the same headroom", async () => {
     const { body, headroom } = await read(new Request(url, { method: "POST" }));
     expect(body.byteLength).toBe(0);
