@@ -184,7 +184,9 @@ describe("cost per million accepted deliveries", () => {
       await consume(sent.splice(0));
       const measured = ((await sizeNow()) - before) / count;
       const modelled = storedBytesPerEvent("nova", bodyBytes);
-      rows.push(`${String(bodyBytes).padStart(5)} B body: measured ${measured.toFixed(0)} B per event, model ${modelled} B`);
+      rows.push(
+        `${String(bodyBytes).padStart(5)} B body: measured ${measured.toFixed(0)} B per event, model ${modelled} B`,
+      );
       expect(measured, `${bodyBytes} B bodies`).toBeGreaterThan(modelled * 0.75);
       expect(measured, `${bodyBytes} B bodies`).toBeLessThan(modelled * 1.25);
     }
