@@ -35,8 +35,9 @@ export async function readBodyWithinLimit(
     return ok({ body: new Uint8Array(new ArrayBuffer(BODY_HEADROOM), BODY_HEADROOM, 0), headroom: BODY_HEADROOM });
   if (declared !== null) {
     // Off the network a declared body is exactly that long (workerd frames it by Content-Length, and
-    // drops the header when Transfer-Encoding is present), so it is bounded already. Taken whole it
-    // costs workerd less than any read in chunks (bench/README.md, bench:cpu), copy included.
+    // drops the header when Transfer-Encoding is present), so it is bounded already. Taken whole and
+    // copied once behind the headroom, it costs what a bare worker's arrayBuffer() does (bench/README.md,
+    // bench:cpu profile).
     const bytes = await request.arrayBuffer();
     // A Request built in JavaScript may carry more than it declares.
     if (bytes.byteLength > limit) return tooLargeFailure();
