@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { consume, messageFor } from "./support/consumer";
+import { d1Failing } from "./support/faults";
 import { callGateway, recordingEnv } from "./support/gateway";
 import { novaEvent, nuveiWebhook } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
@@ -169,17 +170,7 @@ describe("GET /api/events/:id and replay", () => {
   });
 
   it("an unavailable D1 answers 503 with Retry-After, not 500", async () => {
-    const unavailable = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "prepare") {
-          return () => {
-            throw new Error("D1_ERROR: Network connection lost.");
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const unavailable = d1Failing(env.DB, "prepare", "D1_ERROR: Network connection lost.");
     const response = await api(`/events/${ids[0]}`, {}, { ...env, DB: unavailable } as Env);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("5");

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { EffectRegistry } from "../src/effects/registry";
 import worker from "../src/index";
 import { approvalRow, consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
+import { d1Failing, d1With } from "./support/faults";
 import { NOW_MS } from "./support/gateway";
 import { novaEvent, nuveiWebhook, nuvouchApprovalEvent, nuvouchConnectionEvent, uniqueId } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
@@ -203,21 +204,17 @@ describe("faults", () => {
       nuvouchApprovalEvent("nuvouch.approval.approved", { externalRequestId }),
     );
     const { registry, runs } = countingRegistry();
-    const failingDb = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "batch") {
-          // A statement that fails inside the real transaction, after the conflict note and the state write.
-          return (statements: D1PreparedStatement[]) =>
-            target.batch([
-              ...statements.slice(0, 2),
-              target.prepare("INSERT INTO no_such_table VALUES (1)"),
-              ...statements.slice(1),
-            ]);
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    // A statement that fails inside the real transaction, after the conflict note and the state write.
+    const failingDb = d1With(
+      env.DB,
+      "batch",
+      (real) => (statements: D1PreparedStatement[]) =>
+        real.batch([
+          ...statements.slice(0, 2),
+          real.prepare("INSERT INTO no_such_table VALUES (1)"),
+          ...statements.slice(1),
+        ]),
+    );
     const failed = await consume([message], { env: { ...env, DB: failingDb } as Env, registry });
     expect(failed.outcomeOf(0)).toEqual({ retried: true, delaySeconds: 10 });
     expect(await approvalRow(externalRequestId)).toBeNull();
@@ -392,19 +389,8 @@ describe("faults", () => {
 
   it("a failing DLQ consumer retries its message rather than losing it", async () => {
     const message = await messageFor("nova", novaEvent());
-    // A proxy keeps every real method (a spread would lose `prepare`, a prototype method, and the
-    // handler would die on a TypeError before it ever reached the failing batch).
-    const brokenDb = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "batch") {
-          return async () => {
-            throw new Error("D1 unavailable");
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    // Every real method but batch (test/support/faults.ts: a spread would lose `prepare`).
+    const brokenDb = d1Failing(env.DB, "batch", "D1 unavailable");
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));
     const result = await consume([message], { queue: "webhook-events-dlq", env: { ...env, DB: brokenDb } as Env });

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consume, messageFor } from "./support/consumer";
+import { d1Failing } from "./support/faults";
 import { callGateway, deliver, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
 import { novaEvent } from "./support/payloads";
 import { signedHeaders } from "./support/sign";
@@ -110,17 +111,7 @@ describe("an error line for a delivery that could not be taken", () => {
   });
 
   it("D1 could not keep a quarantined delivery: store_failed, 503", async () => {
-    const brokenDb = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "batch") {
-          return async () => {
-            throw new Error("D1 unavailable");
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const brokenDb = d1Failing(env.DB, "batch", "D1 unavailable");
     const log = capture();
     const body = bytes("not json");
     const response = await callGateway(webhookRequest("nova", body, signedHeaders("nova", body, NOW_S)), {

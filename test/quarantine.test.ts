@@ -6,6 +6,7 @@ import { blobBytes } from "../src/admin/replay";
 import { dedupeKvKey } from "../src/ingest/dedupe";
 import { gatewayEventId } from "../src/queue/enqueue";
 import { consume, countingRegistry, eventRow } from "./support/consumer";
+import { d1Failing } from "./support/faults";
 import { callGateway, deliver, NOW_MS, NOW_S, recordingEnv, webhookRequest } from "./support/gateway";
 import { novaEvent, nuveiWebhook, nuvouchApprovalEvent } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
@@ -127,17 +128,7 @@ describe("a verified body that does not parse is quarantined, not refused", () =
   });
 
   it("503 store_failed, and nothing acknowledged, when D1 cannot keep it", async () => {
-    const brokenDb = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "prepare") {
-          return () => {
-            throw new Error("D1 unavailable");
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const brokenDb = d1Failing(env.DB, "prepare", "D1 unavailable");
     vi.spyOn(console, "error").mockImplementation(() => {});
     const body = bytes("{}");
     const response = await callGateway(webhookRequest("nova", body, signedHeaders("nova", body, NOW_S)), {

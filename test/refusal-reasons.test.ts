@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { isRefusal } from "../src/ingest/refusals";
 import { RefusalAggregator, type RejectionSummary as Rejection } from "../src/monitor/rejections";
+import { d1With } from "./support/faults";
 import { callGateway, deliver, webhookRequest } from "./support/gateway";
 import { novaEvent } from "./support/payloads";
 import { TEST_SECRETS } from "./support/secrets";
@@ -123,17 +124,9 @@ describe("a refusal's count is written before its request is done", () => {
     quiet();
     const at = freshTime();
     // A slow D1 (the injected fault): every batch takes 200 ms longer.
-    const slow = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            await new Promise((resolve) => setTimeout(resolve, 200));
-            return target.batch(statements);
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
+    const slow = d1With(env.DB, "batch", (real) => async (statements: D1PreparedStatement[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return real.batch(statements);
     });
     const refusals = new RefusalAggregator({ sleep: async () => {} });
     const response = await callGateway(webhookRequest("nova", null, {}, "GET"), {
