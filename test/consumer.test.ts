@@ -2,9 +2,16 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { EffectRegistry } from "../src/effects/registry";
 import worker from "../src/index";
-import { approvalRow, consume, countingRegistry, effectRows, eventRow, messageFor } from "./support/consumer";
+import {
+  approvalRow,
+  consume,
+  countingRegistry,
+  effectRows,
+  eventRow,
+  hangingRegistry,
+  messageFor,
+} from "./support/consumer";
 import { d1Failing, d1With } from "./support/faults";
 import { NOW_MS } from "./support/gateway";
 import { novaEvent, nuveiWebhook, nuvouchApprovalEvent, nuvouchConnectionEvent, uniqueId } from "./support/payloads";
@@ -297,11 +304,7 @@ describe("faults", () => {
   });
 
   it("an effect that outlived its timeout keeps its lease: no second run while the first may still be going", async () => {
-    let started = 0;
-    const registry = new EffectRegistry().on("nova:dma.session.started", "slow", () => {
-      started++;
-      return new Promise<void>(() => {}); // ignores its abort signal
-    });
+    const { registry, runs } = hangingRegistry();
     const message = await messageFor("nova", novaEvent({ type: "dma.session.started" }));
     const slowEnv = { ...env, EFFECT_TIMEOUT_MS: "50" } as Env;
     const first = await consume([message], { env: slowEnv, registry });
@@ -314,9 +317,9 @@ describe("faults", () => {
       }),
     ]);
     await consume([message], { env: slowEnv, registry, attempts: 2, nowMs: NOW_MS + 10_000 });
-    expect(started).toBe(1);
+    expect(runs.started).toBe(1);
     await consume([message], { env: slowEnv, registry, attempts: 3, nowMs: NOW_MS + 3 * 60_000 });
-    expect(started).toBe(2);
+    expect(runs.started).toBe(2);
   });
 
   it("backs off exponentially with the message's attempts", async () => {

@@ -166,35 +166,30 @@ describe("a warning when the fast path fails, and none when it works", () => {
     ]);
   });
 
-  it("edge mode: a D1 lookup that fails is named with D1's own error", async () => {
-    // A read that fails once sent, as an outage does (not one refused before it is made).
-    const failing = {
-      prepare: () => ({
-        bind: () => ({
-          first: async () => {
-            throw new Error("D1 read failed");
-          },
-        }),
+  // A read that fails once sent, as an outage does, and one refused before it is made.
+  const failsOnceSent = {
+    prepare: () => ({
+      bind: () => ({
+        first: async () => {
+          throw new Error("D1 read failed");
+        },
       }),
-    };
+    }),
+  };
+  const throwsAtPrepare = {
+    prepare: () => {
+      throw new Error("D1 unavailable");
+    },
+  };
+  it.each([
+    ["fails", failsOnceSent, "Error: D1 read failed"],
+    ["throws", throwsAtPrepare, "Error: D1 unavailable"],
+  ])("edge mode: a D1 lookup that %s is named with D1's own error", async (_, failing, error) => {
     const brokenDb = { ...failing, withSession: () => failing } as unknown as D1Database;
     const { env: testEnv } = recordingEnv({ DB: brokenDb, DEDUPE_MODE: "edge" } as Partial<Env>);
     const log = capture();
     expect((await deliver("nova", novaEvent(), { env: testEnv })).status).toBe(202);
-    expect(warnings(log.records())).toEqual([expect.objectContaining({ error: "Error: D1 read failed" })]);
-  });
-
-  it("edge mode: a D1 lookup that throws is named with D1's own error", async () => {
-    const unavailable = {
-      prepare: () => {
-        throw new Error("D1 unavailable");
-      },
-    };
-    const brokenDb = { ...unavailable, withSession: () => unavailable } as unknown as D1Database;
-    const { env: testEnv } = recordingEnv({ DB: brokenDb, DEDUPE_MODE: "edge" } as Partial<Env>);
-    const log = capture();
-    expect((await deliver("nova", novaEvent(), { env: testEnv })).status).toBe(202);
-    expect(warnings(log.records())).toEqual([expect.objectContaining({ error: "Error: D1 unavailable" })]);
+    expect(warnings(log.records())).toEqual([expect.objectContaining({ error })]);
   });
 
   it("kv mode: a mark that fails after the queue took the delivery is warned of; the answer is still 202", async () => {

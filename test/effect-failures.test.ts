@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EffectRegistry, RetryLaterError } from "../src/effects/registry";
-import { consume, effectRows, eventRow, messageFor } from "./support/consumer";
+import { consume, effectRows, eventRow, hangingRegistry, messageFor } from "./support/consumer";
 import { NOW_MS } from "./support/gateway";
 import { novaEvent } from "./support/payloads";
 
@@ -147,18 +147,14 @@ describe("when the message comes back", () => {
 describe("an effect another attempt still holds", () => {
   it("waits out the lease: not run, still failed, and the event says why", async () => {
     quiet();
-    let started = 0;
-    const registry = new EffectRegistry().on("nova:dma.session.started", "slow", () => {
-      started++;
-      return new Promise<void>(() => {}); // ignores its abort signal
-    });
+    const { registry, runs } = hangingRegistry();
     const message = await messageFor("nova", novaEvent({ type: "dma.session.started" }));
     const slowEnv = { ...env, EFFECT_TIMEOUT_MS: "50" } as Env;
     await consume([message], { env: slowEnv, registry });
 
     const held = await consume([message], { env: slowEnv, registry, attempts: 2, nowMs: NOW_MS + 10_000 });
     expect(held.outcomeOf(0)).toEqual({ retried: true, delaySeconds: 20 });
-    expect(started).toBe(1);
+    expect(runs.started).toBe(1);
     expect(await eventRow(message.id)).toMatchObject({
       status: "retrying",
       last_error: "effect slow is running elsewhere",

@@ -93,6 +93,16 @@ export async function consume(bodies: unknown[], options: ConsumeOptions = {}) {
   };
 }
 
+/** A registry whose Nova `dma.session.started` effect "slow" never settles and ignores its abort signal. */
+export function hangingRegistry() {
+  const runs = { started: 0 };
+  const registry = new EffectRegistry().on("nova:dma.session.started", "slow", () => {
+    runs.started++;
+    return new Promise<void>(() => {});
+  });
+  return { registry, runs };
+}
+
 /** A registry whose approval effects count their runs and can be told to fail. */
 export function countingRegistry() {
   const runs: { effectId: string; name: string; externalRequestId: string }[] = [];
