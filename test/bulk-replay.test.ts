@@ -301,7 +301,10 @@ describe("POST /api/events/replay", () => {
     expect(await response.json()).toMatchObject({ error: { code: "enqueue_failed", replayed: 4 } });
   });
 
-  it("loads a page of large quarantined bodies within MAX_PAGE_BYTES, each body once", async () => {
+  // Seeds several ~1 MB bodies into the real local D1: longer than Vitest's 5 s default on a busy runner.
+  it("loads a page of large quarantined bodies within MAX_PAGE_BYTES, each body once", {
+    timeout: 60_000,
+  }, async () => {
     vi.spyOn(console, "warn").mockImplementation(() => {});
     const day = "2026-04-13";
     const near = 1_040_000; // under MAX_BODY_BYTES (1 MiB), as ingest would have kept it
